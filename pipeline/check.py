@@ -1,0 +1,66 @@
+"""`newsmon check`: what each configured discovery URL answers right now. Stores nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.config import Config, SourceConfig, listing_page
+from pipeline.discover import parse_feed, parse_listing, parse_sitemap
+from pipeline.errors import FetchError, ParseError
+from pipeline.fetch import Fetcher
+from pipeline.urls import host_of
+
+
+@dataclass(frozen=True)
+class Probe:
+    source: str
+    kind: str            # feed | listing | archive | sitemap
+    url: str
+    status: int | None   # HTTP status; None when no answer came
+    items: int | None
+    newest: datetime | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def probe_targets(src: SourceConfig, today: datetime) -> list[tuple[str, str]]:
+    """(kind, url) for every configured URL; templates filled with page 1 / today."""
+    return ([("feed", u) for u in src.feeds]
+            + [("listing", listing_page(u, 1)) for u in src.listings]
+            + [("archive", u.format(date=today)) for u in src.archives]
+            + [("sitemap", u) for u in src.sitemaps])
+
+
+async def probe_sources(cfg: Config, sources: tuple[SourceConfig, ...], today: datetime) -> list[Probe]:
+    async with Fetcher(cfg.fetch) as fetcher:
+        per_source = await asyncio.gather(*(_probe_source(cfg, fetcher, src, today) for src in sources))
+    return [p for probes in per_source for p in probes]
+
+
+async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceConfig, today: datetime) -> list[Probe]:
+    out = []
+    for kind, url in probe_targets(src, today.astimezone(src.timezone)):
+        status = None
+        try:
+            page = await fetcher.get(url, allowed_hosts=src.allowed_hosts | {host_of(url)})
+            status = page.status
+            newest = None
+            if kind == "feed":
+                items = parse_feed(page.content, page.url, page.headers, src.timezone)
+                dates = [i.published for i in items if i.published]
+                count, newest = len(items), max(dates, default=None)
+            elif kind == "sitemap":
+                sitemap = parse_sitemap(page.content, page.url, cfg.fetch.max_bytes, src.timezone)
+                dates = [d for e in sitemap.entries for d in (e.published or e.lastmod,) if d]
+                count, newest = len(sitemap.entries), max(dates, default=None)
+            else:
+                count = len(parse_listing(page.content, page.url, page.headers, src.article_url_pattern))
+            out.append(Probe(src.name, kind, url, status, count, newest))
+        except (FetchError, ParseError) as e:
+            out.append(Probe(src.name, kind, url, getattr(e, "status", None) or status, None, None, str(e)))
+    return out

@@ -1,0 +1,232 @@
+"""The `newsmon` command: a thin layer that parses options, calls package functions, prints results
+and turns expected errors into one line and an exit code (0 ok, 1 partial failure, 2 usage/config)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from pipeline.config import Config, load_config
+from pipeline.errors import ConfigError, LockedError, NewsmonError
+
+log = logging.getLogger("newsmon")
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+class _State:
+    def __init__(self, config_path: Path, verbose: int, quiet: bool):
+        self.config_path = config_path
+        self.verbose = verbose
+        self.quiet = quiet
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            _configure_logging(self.verbose, self.quiet, self._config)
+        return self._config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=lambda: os.environ.get("NEWSMON_CONFIG", "config.toml"), show_default="$NEWSMON_CONFIG or ./config.toml",
+              help="The config file.")
+@click.option("-v", "--verbose", count=True, help="More detail: -v logs each request, -vv debug.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron).")
+@click.version_option(package_name="newsmon")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool) -> None:
+    """Monitor Azerbaijani news sites for SCO–Azerbaijan coverage and email a weekly digest."""
+    _configure_logging(verbose, quiet, None)
+    ctx.obj = _State(config_path, verbose, quiet)
+
+
+def _configure_logging(verbose: int, quiet: bool, cfg: Config | None) -> None:
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_newsmon", False):
+            root.removeHandler(h)
+            h.close()
+    stderr_level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(stderr_level)
+    handler._newsmon = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    level = stderr_level
+    if cfg is not None and cfg.logging.file is not None:
+        cfg.logging.file.parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.handlers.RotatingFileHandler(cfg.logging.file, maxBytes=5_000_000, backupCount=5,
+                                                  encoding="utf-8")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+        file_level = getattr(logging, cfg.logging.level)
+        fh.setLevel(file_level)
+        fh._newsmon = True  # type: ignore[attr-defined]
+        root.addHandler(fh)
+        level = min(level, file_level)
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer", "alembic"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _state() -> _State:
+    return click.get_current_context().find_object(_State)  # type: ignore[return-value]
+
+
+def _echo(text: str = "") -> None:
+    if not _state().quiet:
+        click.echo(text)
+
+
+def _source_names(cfg: Config, names: tuple[str, ...]) -> Any:
+    try:
+        return cfg.select_sources(names)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from None
+
+
+@contextmanager
+def _store(cfg: Config) -> Iterator[Any]:
+    from storage.engine import open_store
+
+    store = open_store(cfg.storage.url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+def run(sources: tuple[str, ...]) -> None:
+    """One pass over all (or the named) sources: discover, fetch, extract, classify, store."""
+    from pipeline.classify import build_classifier
+    from pipeline.ingest import run_sources
+    from storage.lock import run_lock
+
+    cfg = _state().config
+    selected = _source_names(cfg, sources)
+    classifier = build_classifier(cfg.topics, cfg.path)
+    with _store(cfg) as store, run_lock(store):
+        report = asyncio.run(run_sources(cfg, store, selected, classifier=classifier))
+    for rep in report.sources:
+        if rep.ok:
+            _echo(rep.line())
+        else:
+            click.echo(rep.line(), err=_state().quiet)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+def check(sources: tuple[str, ...]) -> None:
+    """Probe every configured discovery URL: HTTP status, items found, newest item. Stores nothing."""
+    from pipeline.check import probe_sources
+
+    cfg = _state().config
+    selected = _source_names(cfg, sources)
+    probes = asyncio.run(probe_sources(cfg, selected, datetime.now(UTC)))
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("source", "kind", "url", "status", "items", "newest item", "problem", box=None)
+    for p in probes:
+        table.add_row(p.source, p.kind, p.url, str(p.status or "-"), "-" if p.items is None else str(p.items),
+                      p.newest.isoformat() if p.newest else "-", p.error or ("no items" if p.items == 0 else ""),
+                      style=None if p.ok else "red")
+    Console(width=200 if not sys.stdout.isatty() else None, highlight=False).print(table)
+    sys.exit(EXIT_OK if all(p.ok for p in probes) else EXIT_PARTIAL)
+
+
+def _day(value: str | None, param: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-09-01", param_hint=param) from None
+
+
+def day_bounds(since: date | None, until: date | None, tz: Any) -> tuple[datetime | None, datetime | None]:
+    """Calendar days in `tz`, both inclusive, as [start, end) instants."""
+    start = datetime.combine(since, time(), tz) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), tz) if until else None
+    return start, end
+
+
+@cli.command()
+@click.option("--topic", metavar="NAME", help="Only articles tagged with this topic.")
+@click.option("--since", metavar="DATE", help="First published day (YYYY-MM-DD, digest time zone).")
+@click.option("--until", metavar="DATE", help="Last published day, inclusive.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def export(topic: str | None, since: str | None, until: str | None, fmt: str, out: Path | None) -> None:
+    """Write stored articles, one record each (JSON Lines or CSV)."""
+    from pipeline.export import write_records
+    from storage.queries import export_records
+
+    cfg = _state().config
+    if topic and topic not in cfg.topics:
+        raise click.BadParameter(f"unknown topic {topic!r} (defined: {', '.join(cfg.topics) or 'none'})",
+                                 param_hint="--topic")
+    start, end = day_bounds(_day(since, "--since"), _day(until, "--until"), cfg.digest.timezone)
+    with _store(cfg) as store, store.read() as session:
+        records = export_records(session, topic=topic, since=start, until=end)
+        count = write_records(records, fmt, out, sys.stdout)
+    if out is not None:
+        _echo(f"wrote {count} articles to {out}")
+
+
+@cli.command()
+def status() -> None:
+    """Sources and their health, recent runs, stored articles."""
+    from rich.console import Console
+
+    from pipeline.status import render_status
+
+    cfg = _state().config
+    with _store(cfg) as store, store.read() as session:
+        Console(width=200 if not sys.stdout.isatty() else None, highlight=False).print(
+            *render_status(session, cfg, datetime.now(UTC)))
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"newsmon: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: expected errors become one line on stderr and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="newsmon", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_USAGE if isinstance(e, click.UsageError) else e.exit_code)
+    except ConfigError as e:
+        _fail(str(e), EXIT_USAGE)
+    except LockedError as e:
+        _fail(str(e), EXIT_PARTIAL)
+    except NewsmonError as e:
+        _fail(str(e), EXIT_PARTIAL)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_PARTIAL)
+

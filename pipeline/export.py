@@ -1,0 +1,53 @@
+"""Export records to JSON Lines or CSV (the contract's record; CSV joins lists with ';')."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+CSV_COLUMNS = ["id", "source", "url", "title", "author", "published", "fetched", "text", "language", "extraction",
+               "topics", "matches"]
+
+
+def csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a record: lists joined with ';', the nested matches as JSON."""
+    row = dict(record)
+    row["topics"] = ";".join(record["topics"])
+    row["matches"] = json.dumps(record["matches"], ensure_ascii=False) if record["matches"] else ""
+    return {k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS}
+
+
+def write_records(records: Iterable[dict[str, Any]], fmt: str, out: Path | None, stdout: TextIO) -> int:
+    """Write to `out` atomically (a temp file renamed into place), or to stdout; returns the count."""
+    if out is None:
+        return _write(records, fmt, stdout)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            count = _write(records, fmt, f)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write(records: Iterable[dict[str, Any]], fmt: str, f: TextIO) -> int:
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow(csv_row(record))
+            count += 1
+    else:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count

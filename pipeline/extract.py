@@ -1,0 +1,259 @@
+"""Article extraction: HTML in, text and metadata out.
+
+`extract_article` is pure and runs in worker processes: trafilatura is CPU-bound, and a pathological page
+can make it run for minutes, which only a process can be stopped from doing. `ExtractorPool` gives each
+page a time limit and kills the worker that exceeds it (pebble), so one bad page costs one page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import re
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import lxml.etree
+import lxml.html
+
+from pipeline.errors import NewsmonError
+
+log = logging.getLogger(__name__)
+
+
+class ExtractionError(NewsmonError):
+    """A page could not be extracted at all (too large, undecodable, too slow, worker crashed)."""
+
+    def __init__(self, message: str, *, permanent: bool = True):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str = ""
+    author: str = ""
+    text: str = ""
+    published: datetime | None = None      # page metadata with time and offset
+    published_day: datetime | None = None  # a date without a time (trafilatura's guess), midnight in the site's zone
+    language: str | None = None
+    canonical: str | None = None           # rel=canonical or og:url, absolute, not yet checked
+
+
+def decode_html(content: bytes, content_type: str = "") -> str:
+    """Text of an HTML page in its declared charset (header, then <meta>, else UTF-8).
+
+    Undecodable bytes are an error rather than replaced: a page that is not what it says it is gets
+    logged and refused, not stored with mojibake.
+    """
+    charset = None
+    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    if m:
+        charset = m.group(1)
+    else:
+        m = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", content[:4096], re.IGNORECASE)
+        if m:
+            charset = m.group(1).decode("ascii", "replace")
+    charset = (charset or "utf-8").lower()
+    if content.startswith(b"\xef\xbb\xbf"):
+        charset, content = "utf-8", content[3:]
+    try:
+        return content.decode(charset)
+    except LookupError:
+        raise ExtractionError(f"unknown charset {charset!r}") from None
+    except UnicodeDecodeError as e:
+        raise ExtractionError(f"invalid {charset} at byte {e.start}") from None
+
+
+def extract_article(html: str, url: str, timezone: str = "UTC") -> Extracted:
+    """Text and metadata of one article page. Never raises for odd HTML: an empty result says 'nothing'."""
+    import trafilatura  # imported in the worker, so the CLI starts fast
+
+    tz = ZoneInfo(timezone)
+    try:
+        tree = lxml.html.document_fromstring(html, base_url=url)
+    except (lxml.etree.ParserError, ValueError):
+        return Extracted()
+    meta = _page_metadata(tree, url, tz)
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
+                                      include_tables=False)
+    if doc is None:
+        return Extracted(**meta)
+    day = None
+    if getattr(doc, "date", None):
+        try:
+            day = datetime.fromisoformat(doc.date).replace(tzinfo=tz)
+        except ValueError:
+            day = None
+    title = meta.pop("title") or (doc.title or "")
+    author = meta.pop("author") or (doc.author or "")
+    return Extracted(title=title.strip(), author=author.strip(), text=(doc.text or "").strip(),
+                     published_day=day, **meta)
+
+
+_META_DATES = (
+    ("property", "article:published_time"), ("property", "og:published_time"),
+    ("itemprop", "datePublished"), ("name", "article:published_time"), ("name", "pubdate"),
+    ("name", "publishdate"), ("name", "date"), ("name", "DC.date.issued"), ("name", "dcterms.created"),
+)
+# AzerNews prints the date as text: "21 July 2025 14:35 (UTC+04:00)"
+_TEXT_DATE = re.compile(r"(\d{1,2})\s+([A-Z][a-z]+)\s+(\d{4}),?\s+(\d{1,2}):(\d{2})\s*\(\s*(?:UTC|GMT)\s*"
+                        r"([+-])(\d{1,2}):?(\d{2})\s*\)")
+_MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
+                                       "september", "october", "november", "december"], start=1)}
+
+
+def _page_metadata(tree: Any, url: str, tz: ZoneInfo) -> dict[str, Any]:
+    from pipeline.discover import parse_date
+
+    def meta(attr: str, value: str) -> str:
+        for node in tree.iterfind(f".//meta[@{attr}]"):
+            if (node.get(attr) or "").lower() == value.lower() and node.get("content"):
+                return str(node.get("content")).strip()
+        return ""
+
+    ld = list(_json_ld_articles(tree))
+    published = None
+    for attr, value in _META_DATES:
+        raw = meta(attr, value)
+        if raw and ("T" in raw or ":" in raw):
+            published = parse_date(raw, tz)
+            if published:
+                break
+    if published is None:
+        for obj in ld:
+            raw = obj.get("datePublished")
+            if isinstance(raw, str) and (published := parse_date(raw, tz)):
+                break
+    if published is None:
+        for node in tree.iterfind(".//time[@datetime]"):
+            if node.get("itemprop") == "datePublished" or node.get("pubdate") is not None:
+                published = parse_date(node.get("datetime") or "", tz)
+                break
+    if published is None:
+        published = _text_date(tree)
+
+    language = (tree.get("lang") or meta("http-equiv", "content-language") or meta("property", "og:locale"))
+    language = re.split(r"[-_]", language.strip())[0].lower() if language else None
+
+    canonical = None
+    for node in tree.iterfind(".//link[@rel]"):
+        if "canonical" in (node.get("rel") or "").lower().split() and node.get("href"):
+            canonical = str(node.get("href")).strip()
+            break
+    canonical = canonical or meta("property", "og:url") or None
+
+    title = meta("property", "og:title")
+    author = meta("name", "author")
+    for obj in ld:
+        title = title or _ld_text(obj.get("headline"))
+        author = author or _ld_author(obj.get("author"))
+    return {"title": title, "author": author, "published": published, "language": language,
+            "canonical": canonical}
+
+
+def _json_ld_articles(tree: Any) -> Any:
+    for node in tree.iterfind(".//script[@type]"):
+        if (node.get("type") or "").lower() != "application/ld+json" or not node.text:
+            continue
+        try:
+            data = json.loads(node.text)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                if "@graph" in item:
+                    stack.append(item["@graph"])
+                kind = item.get("@type")
+                kinds = kind if isinstance(kind, list) else [kind]
+                if any(isinstance(k, str) and k.endswith("Article") for k in kinds):
+                    yield item
+
+
+def _ld_text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _ld_author(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(filter(None, (_ld_author(v) for v in value)))
+    if isinstance(value, dict):
+        return _ld_text(value.get("name"))
+    return _ld_text(value)
+
+
+def _text_date(tree: Any) -> datetime | None:
+    from datetime import timedelta, timezone
+
+    body = tree.find(".//body")
+    text = " ".join((body if body is not None else tree).itertext())
+    m = _TEXT_DATE.search(text)
+    if not m or m.group(2).lower() not in _MONTHS:
+        return None
+    day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+    sign = 1 if m.group(6) == "+" else -1
+    offset = timezone(sign * timedelta(hours=int(m.group(7)), minutes=int(m.group(8))))
+    try:
+        return datetime(year, month, day, int(m.group(4)), int(m.group(5)), tzinfo=offset)
+    except ValueError:
+        return None
+
+
+def _extract_bytes(content: bytes, content_type: str, url: str, timezone: str) -> Extracted:
+    return extract_article(decode_html(content, content_type), url, timezone)
+
+
+class ExtractorPool:
+    """Worker processes for `extract_article`, each page limited to `timeout` seconds.
+
+    The pool starts on first use, so a run with nothing new never pays for it.
+    """
+
+    def __init__(self, workers: int, timeout: float, max_html_bytes: int):
+        self.workers = workers
+        self.timeout = timeout
+        self.max_html_bytes = max_html_bytes
+        self._pool: Any = None
+
+    def _ensure(self) -> Any:
+        if self._pool is None:
+            import pebble
+
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["pipeline.extract", "trafilatura"])
+            self._pool = pebble.ProcessPool(max_workers=self.workers, context=ctx)
+        return self._pool
+
+    async def extract(self, content: bytes, content_type: str, url: str, timezone: str) -> Extracted:
+        if len(content) > self.max_html_bytes:
+            raise ExtractionError(f"page of {len(content):,} bytes is larger than max_html_bytes "
+                                  f"({self.max_html_bytes:,})")
+        import pebble
+
+        future = self._ensure().schedule(_extract_bytes, args=(content, content_type, url, timezone),
+                                         timeout=self.timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise ExtractionError(f"extraction took longer than {self.timeout:g} s; abandoned",
+                                  permanent=False) from None
+        except pebble.ProcessExpired as e:
+            raise ExtractionError(f"extraction worker died ({e})", permanent=False) from None
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool.join()
+            self._pool = None

@@ -1,0 +1,158 @@
+"""The schema. Changes to it go through an Alembic migration in storage/migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, stored naive UTC: SQLite has no time zones."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class DiscoveryURL(Base):
+    """A feed, listing page or sitemap of a source, with what the last request of it said."""
+
+    __tablename__ = "discovery_urls"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(20))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_item_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_offset: Mapped[int | None] = mapped_column(Integer)  # minutes east of UTC, as the site gave
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(20))
+    extraction: Mapped[str] = mapped_column(String(20))  # article | feed-summary | failed
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def published(self) -> datetime | None:
+        """Published time in the site's own offset (Baku: +04:00)."""
+        if self.published_at is None:
+            return None
+        offset = timezone(timedelta(minutes=self.published_offset or 0))
+        return self.published_at.astimezone(offset)
+
+
+class ArticleURL(Base):
+    """Every URL known to lead to an article (feed link, canonical, index.php variant): the dedupe key."""
+
+    __tablename__ = "article_urls"
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+
+
+class Discovery(Base):
+    """Which discovery URL found which article: shows what a feed missed and a listing caught."""
+
+    __tablename__ = "discoveries"
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    discovery_url_id: Mapped[int] = mapped_column(ForeignKey("discovery_urls.id", ondelete="CASCADE"),
+                                                  primary_key=True, index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Rejection(Base):
+    """A URL that was fetched and refused. Permanent refusals (foreign host, too large, 404) are never
+    requested again; passing ones (timeouts, 5xx) are retried a few times."""
+
+    __tablename__ = "rejections"
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    command: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | partial | failed | interrupted
+
+
+class RunSource(Base):
+    __tablename__ = "run_sources"
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[str] = mapped_column(Text, default="")  # one line per error
+
+
+class ArticleTopic(Base):
+    """A topic an article carries, with why: the classifier's score, matched terms and snippets."""
+
+    __tablename__ = "article_topics"
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    score: Mapped[float] = mapped_column(Float)
+    terms: Mapped[dict[str, int]] = mapped_column(JSON)      # matched term -> count
+    snippets: Mapped[list[str]] = mapped_column(JSON)
