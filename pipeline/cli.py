@@ -7,6 +7,7 @@ import asyncio
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +42,8 @@ class _State:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=lambda: os.environ.get("NEWSMON_CONFIG", "config.toml"), show_default="$NEWSMON_CONFIG or ./config.toml",
+              default=lambda: os.environ.get("NEWSMON_CONFIG", "config.toml"),
+              show_default="$NEWSMON_CONFIG or ./config.toml",
               help="The config file.")
 @click.option("-v", "--verbose", count=True, help="More detail: -v logs each request, -vv debug.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron).")
@@ -119,6 +121,7 @@ def run(sources: tuple[str, ...]) -> None:
     cfg = _state().config
     selected = _source_names(cfg, sources)
     classifier = build_classifier(cfg.topics, cfg.path)
+    _interrupt_on_sigterm()
     with _store(cfg) as store, run_lock(store):
         report = asyncio.run(run_sources(cfg, store, selected, classifier=classifier))
     for rep in report.sources:
@@ -200,6 +203,57 @@ def status() -> None:
     with _store(cfg) as store, store.read() as session:
         Console(width=200 if not sys.stdout.isatty() else None, highlight=False).print(
             *render_status(session, cfg, datetime.now(UTC)))
+
+
+@cli.command()
+@click.option("--since", metavar="DATE", help="Only articles published on or after this day (YYYY-MM-DD).")
+@click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
+def reclassify(since: str | None, dry_run: bool) -> None:
+    """Re-run the topic rules over stored articles and report which gained or lost each topic."""
+    from pipeline.classify import build_classifier
+    from pipeline.reclassify import reclassify as run_reclassify
+
+    cfg = _state().config
+    classifier = build_classifier(cfg.topics, cfg.path)
+    start, _ = day_bounds(_day(since, "--since"), None, cfg.digest.timezone)
+    with _store(cfg) as store, _progress("reclassifying") as progress:
+        report = run_reclassify(store, classifier, since=start, dry_run=dry_run, progress=progress)
+    _echo(f"reclassified {report.articles:,} articles: {report.changed:,} changed"
+          + (" (dry run: nothing stored)" if dry_run else ""))
+    tz = cfg.digest.timezone
+    for topic in sorted(report.gained.keys() | report.lost.keys()):
+        gained, lost = report.gained.get(topic, []), report.lost.get(topic, [])
+        _echo(f"{topic}: {len(gained)} gained, {len(lost)} lost")
+        for sign, changes in (("+", gained), ("-", lost)):
+            for c in changes[:REPORT_LINES]:
+                day = c.published.astimezone(tz).date().isoformat() if c.published else "no date"
+                terms = ", ".join(f"{t}×{n}" for t, n in sorted(c.terms.items(), key=lambda x: -x[1]))
+                _echo(f"  {sign} {day}  {c.source:<10} {c.title[:90]}  [{terms}]")
+            if len(changes) > REPORT_LINES:
+                _echo(f"  {sign} ... and {len(changes) - REPORT_LINES:,} more")
+
+
+REPORT_LINES = 50
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    """A rich progress bar on a terminal; silence elsewhere (cron, pipes)."""
+    if _state().quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (systemd stop, kill) ends a command like Ctrl-C: work in flight is abandoned cleanly, the
+    run is recorded as interrupted and the lock released."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -239,8 +239,13 @@ class ExtractorPool:
                                   f"({self.max_html_bytes:,})")
         import pebble
 
-        future = self._ensure().schedule(_extract_bytes, args=(content, content_type, url, timezone),
-                                         timeout=self.timeout)
+        args = (content, content_type, url, timezone)
+        try:
+            future = self._ensure().schedule(_extract_bytes, args=args, timeout=self.timeout)
+        except RuntimeError:  # the pool broke (a worker could not start): start afresh once
+            log.warning("extraction pool failed; restarting it")
+            self.close()
+            future = self._ensure().schedule(_extract_bytes, args=args, timeout=self.timeout)
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
