@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,6 +102,15 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(store: Store) -> None:
+    """Apply pending migrations; a database already at SCHEMA_HEAD is left alone without loading Alembic."""
+    from storage.migrations import SCHEMA_HEAD
+
+    with store.engine.connect() as conn:
+        conn.execution_options(newsmon_read_only=True)
+        if inspect(conn).has_table("alembic_version"):
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            if current == [SCHEMA_HEAD]:
+                return
     from alembic import command
     from alembic.config import Config as AlembicConfig
 

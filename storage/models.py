@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -156,3 +157,35 @@ class ArticleTopic(Base):
     score: Mapped[float] = mapped_column(Float)
     terms: Mapped[dict[str, int]] = mapped_column(JSON)      # matched term -> count
     snippets: Mapped[list[str]] = mapped_column(JSON)
+
+
+class DigestSent(Base):
+    """A weekly digest the SMTP server accepted: the week is not sent again without --force."""
+
+    __tablename__ = "digests_sent"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), index=True)           # "2025-W36"
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    message_id: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestOutbox(Base):
+    """A rendered digest not sent yet (kept before sending, left here when the send fails): the next
+    `newsmon digest` sends exactly these bytes, with the same Message-ID."""
+
+    __tablename__ = "digest_outbox"
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    message_id: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[bytes] = mapped_column(LargeBinary)                 # the whole message, as sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

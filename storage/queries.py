@@ -104,29 +104,59 @@ def link_discoveries(session: Session, discovery_url_id: int, article_ids: Itera
 
 def store_article(session: Session, rec: NewArticle, discovery_url_id: int | None, now: datetime
                   ) -> tuple[int, bool]:
-    """Insert an article with its URLs, discovery and topics; (id, True) when new, (id, False) when one of
-    its URLs was already stored (then only the new spellings and the discovery are added)."""
-    urls = list(dict.fromkeys((rec.url, *rec.aliases)))
-    known = known_articles(session, urls)
-    created = False
-    if known:
-        article_id = next(iter(known.values()))
-    else:
-        offset = None
-        if rec.published is not None and rec.published.utcoffset() is not None:
-            offset = int(rec.published.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-        insert_ignore(session, Article, [dict(
-            source_id=rec.source_id, url=rec.url, title=rec.title, author=rec.author,
-            published_at=rec.published, published_offset=offset, fetched_at=rec.fetched, text=rec.text,
-            summary=rec.summary, language=rec.language, extraction=rec.extraction, updated_at=now)])
-        article_id = session.execute(select(Article.id).where(Article.url == rec.url)).scalar_one()
-        created = True
-        replace_topics(session, article_id, rec.topics)
-    insert_ignore(session, ArticleURL, [{"url": u, "article_id": article_id} for u in urls])
-    if discovery_url_id is not None:
-        link_discoveries(session, discovery_url_id, [article_id], now)
-    session.execute(delete(Rejection).where(Rejection.url.in_(urls)))
-    return article_id, created
+    """Insert one article; see store_articles."""
+    return store_articles(session, [(rec, [discovery_url_id] if discovery_url_id is not None else [])], now)[0]
+
+
+def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[int]]], now: datetime
+                   ) -> list[tuple[int, bool]]:
+    """Insert articles with their URLs, discoveries and topics, a handful of statements per batch.
+
+    Returns (id, True) for each article stored now, (id, False) for one whose URL (any spelling) was
+    already stored: then only its new spellings and discoveries are added.
+    """
+    all_urls = [list(dict.fromkeys((rec.url, *rec.aliases))) for rec, _ in items]
+    known = known_articles(session, [u for urls in all_urls for u in urls])
+    fresh: dict[str, NewArticle] = {}
+    for (rec, _), urls in zip(items, all_urls):
+        if not any(u in known for u in urls) and rec.url not in fresh:
+            fresh[rec.url] = rec
+    rows = []
+    for rec in fresh.values():
+        offset = rec.published.utcoffset() if rec.published is not None else None
+        rows.append(dict(source_id=rec.source_id, url=rec.url, title=rec.title, author=rec.author,
+                         published_at=rec.published, published_offset=None if offset is None else
+                         int(offset.total_seconds() // 60), fetched_at=rec.fetched, text=rec.text,
+                         summary=rec.summary, language=rec.language, extraction=rec.extraction, updated_at=now))
+    insert_ignore(session, Article, rows)
+    ids = dict(session.execute(select(Article.url, Article.id).where(Article.url.in_(list(fresh)))).all()) \
+        if fresh else {}
+    results: list[tuple[int, bool]] = []
+    topic_rows, url_rows, discovery_rows = [], {}, {}
+    created_now: set[int] = set()
+    for (rec, discovery_ids), urls in zip(items, all_urls):
+        article_id = next((known[u] for u in urls if u in known), None)
+        if article_id is None:
+            article_id = ids[rec.url]
+            if article_id not in created_now and fresh.get(rec.url) is rec:
+                created_now.add(article_id)
+                topic_rows += [{"article_id": article_id, "topic": t.topic, "score": t.score,
+                                "terms": dict(t.terms), "snippets": list(t.snippets)} for t in rec.topics]
+                results.append((article_id, True))
+            else:
+                results.append((article_id, False))
+        else:
+            results.append((article_id, False))
+        for u in urls:
+            url_rows.setdefault(u, {"url": u, "article_id": article_id})
+        for du in discovery_ids:
+            discovery_rows[(article_id, du)] = {"article_id": article_id, "discovery_url_id": du,
+                                                "first_seen_at": now}
+    insert_ignore(session, ArticleTopic, topic_rows)
+    insert_ignore(session, ArticleURL, list(url_rows.values()))
+    insert_ignore(session, Discovery, list(discovery_rows.values()))
+    session.execute(delete(Rejection).where(Rejection.url.in_(list(url_rows))))
+    return results
 
 
 def replace_topics(session: Session, article_id: int, topics: Iterable[TopicRecord]) -> None:

@@ -45,6 +45,12 @@ def migration_head() -> str:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
+def test_schema_head_constant_names_the_newest_migration() -> None:
+    from storage.migrations import SCHEMA_HEAD
+
+    assert SCHEMA_HEAD == migration_head()
+
+
 def test_schema_is_created_by_migrations_and_reopening_is_a_no_op(db_url: str) -> None:
     first = open_store(db_url)
     tables = set(inspect(first.engine).get_table_names())
