@@ -256,6 +256,32 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
+@cli.command()
+@click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2025-W36 (default: the last complete week).")
+@click.option("--dry-run", is_flag=True, help="Build the digest but send nothing.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write digest-WEEK.html, .txt and .eml into this directory.")
+@click.option("--force", is_flag=True, help="Send even if this week's digest was sent already.")
+def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool) -> None:
+    """Build the digest of one ISO week and email it (once per week unless --force)."""
+    from digests.service import run_digest
+    from digests.week import parse_week
+
+    cfg = _state().config
+    try:
+        chosen = parse_week(week, cfg.digest.timezone) if week else None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--week") from None
+    with _store(cfg) as store:
+        outcome = run_digest(cfg, store, week=chosen, dry_run=dry_run, out_dir=out_dir, force=force,
+                             now=datetime.now(UTC))
+    if outcome.exit_code:
+        click.echo(outcome.line(), err=True)
+    else:
+        _echo(outcome.line())
+    sys.exit(outcome.exit_code)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"newsmon: error: {message}", err=True)
     sys.exit(code)

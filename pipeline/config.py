@@ -78,6 +78,8 @@ class DigestConfig:
     recipients: tuple[str, ...] = ()
     sender: str = "newsmon@localhost"
     send_at: str = "mon 08:00"
+    title: str = "SCO–Azerbaijan monitor"   # first words of the subject and the banner
+    max_stories: int = 50                    # stories listed per topic (0: all); counts cover the whole week
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,8 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _digest(v: _Validator, table: Mapping[str, Any], topics: Mapping[str, Any]) -> DigestConfig:
-    v.known_keys(table, "digest", {"timezone", "topics", "recipients", "sender", "send_at"})
+    v.known_keys(table, "digest", {"timezone", "topics", "recipients", "sender", "send_at", "title",
+                                   "max_stories"})
     tz = v.timezone(table.get("timezone", "Asia/Baku"), "digest.timezone")
     digest_topics = v.string_list(table, "topics", "digest")
     for i, t in enumerate(digest_topics):
@@ -342,8 +345,14 @@ def _digest(v: _Validator, table: Mapping[str, Any], topics: Mapping[str, Any]) 
     m = re.fullmatch(r"(\w{3})\s+(\d{1,2}):(\d{2})", send_at.strip().lower())
     if not m or m.group(1) not in _DAYS or int(m.group(2)) > 23 or int(m.group(3)) > 59:
         v.fail("digest.send_at", f"{send_at!r} must look like 'mon 08:00' (day: {'/'.join(_DAYS)})")
+    title = v.typed(table, "title", "digest", str, DigestConfig.title).strip()
+    if not title or "\n" in title or "\r" in title:
+        v.fail("digest.title", f"must be one line of text, got {title!r}")
+    max_stories = v.typed(table, "max_stories", "digest", int, DigestConfig.max_stories)
+    if max_stories < 0:
+        v.fail("digest.max_stories", f"must be >= 0 (0: all), got {max_stories}")
     return DigestConfig(timezone=tz, topics=digest_topics, recipients=recipients, sender=sender,
-                        send_at=send_at)
+                        send_at=send_at, title=title, max_stories=max_stories)
 
 
 def _smtp(v: _Validator, table: Mapping[str, Any]) -> SmtpConfig:

@@ -8,7 +8,8 @@ never a traceback.
     ├── LockedError        another run holds the lock
     ├── FetchError         a request failed or its answer was refused
     │   └── RefusedURL     the URL itself is not allowed (scheme, host); nothing was sent
-    └── ParseError         a fetched document is not what it should be (not a feed, entity declarations, ...)
+    ├── ParseError         a fetched document is not what it should be (not a feed, entity declarations, ...)
+    └── SendError          the digest could not be handed to the SMTP server (refused, down, TLS, login)
 """
 
 from __future__ import annotations
@@ -49,3 +50,8 @@ class RefusedURL(FetchError):
 
 class ParseError(NewsmonError):
     """A fetched document could not be used (not a feed, declares entities, not a sitemap...)."""
+
+
+class SendError(NewsmonError):
+    """The SMTP server could not be reached, refused TLS or the login, or refused the message; the message
+    says which, in one line (`smtp 127.0.0.1:465: certificate refused: ...`)."""

@@ -102,3 +102,60 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
     proc = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+# ---- digest (issue 5): a database seeded across three ISO weeks ----
+
+DIGEST_TOPIC = "sco_azerbaijan"
+
+
+def seed_digest_weeks(store: Any) -> dict[str, int]:
+    """Tagged and untagged articles around ISO week 2025-W36 (Mon 1 Sep – Sun 7 Sep 2025, Asia/Baku = +04:00).
+
+    In 2025-W36 (tagged): A trend Sun 7 Sep 23:59 Baku; B azernews Mon 1 Sep 00:00 Baku; C newsaz, a reprint of A;
+    E azernews, B published again (no date: fetched Wed 3 Sep); F trend Sun 7 Sep 19:30 UTC (23:30 Baku).
+    Not in it: D trend untagged (Wed); G trend 7 Sep 20:00 UTC = Mon 8 Sep 00:00 Baku; H trend Mon 8 Sep 00:00
+    Baku; P1-P3 in 2025-W35 (P3 on Sun 31 Aug 23:59 Baku). Returns the article ids by letter.
+    """
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from pipeline.samplesites import load_sample_articles
+    from storage.queries import NewArticle, TopicRecord, source_ids, store_article
+
+    baku = timezone(timedelta(hours=4))
+    sco = [r for r in load_sample_articles() if r["sco"]]
+    story = ["\n\n".join(r["paragraphs"]) for r in sco]
+    now = datetime(2025, 9, 15, 8, 0, tzinfo=UTC)
+
+    def tag(score: float, snippet: str) -> tuple[Any, ...]:
+        return (TopicRecord(DIGEST_TOPIC, score, {"SCO": 3, "Azerbaijan": 2}, [snippet]),)
+
+    rows = {
+        "A": ("trend", sco[0]["title"], story[0], datetime(2025, 9, 7, 23, 59, tzinfo=baku), 9.0),
+        "B": ("azernews", sco[1]["title"], story[1], datetime(2025, 9, 1, 0, 0, tzinfo=baku), 7.0),
+        "C": ("newsaz", sco[0]["title"] + " — News.Az", "BAKU (News.Az). " + story[0].replace(" said ", " stated "),
+              datetime(2025, 9, 1, 10, 0, tzinfo=baku), 6.0),
+        "D": ("trend", "Weather in Baku", "Rain and wind are expected in Baku on Wednesday. " * 5,
+              datetime(2025, 9, 3, 12, 0, tzinfo=baku), None),
+        "E": ("azernews", sco[1]["title"] + " (updated)", story[1] + "\n\nThe article was updated.", None, 5.0),
+        "F": ("trend", sco[2]["title"], story[2], datetime(2025, 9, 7, 19, 30, tzinfo=UTC), 8.0),
+        "G": ("trend", sco[3]["title"], story[3], datetime(2025, 9, 7, 20, 0, tzinfo=UTC), 8.0),
+        "H": ("trend", sco[4]["title"], story[4], datetime(2025, 9, 8, 0, 0, tzinfo=baku), 8.0),
+        "P1": ("trend", sco[2]["title"] + " (W35)", story[2], datetime(2025, 8, 26, 9, 0, tzinfo=baku), 4.0),
+        "P2": ("trend", sco[3]["title"] + " (W35)", story[3], datetime(2025, 8, 28, 9, 0, tzinfo=baku), 4.0),
+        "P3": ("azernews", sco[4]["title"] + " (W35)", story[4], datetime(2025, 8, 31, 23, 59, tzinfo=baku), 4.0),
+    }
+    ids: dict[str, int] = {}
+    with store.write() as s:
+        sources = source_ids(s, ["trend", "azernews", "newsaz"])
+        for key, (src, title, text, published, score) in rows.items():
+            fetched = datetime(2025, 9, 3, 12, 0, tzinfo=UTC) if published is None else published + timedelta(hours=1)
+            topics = () if score is None else tag(score, text.split(". ")[0] + ".")
+            ids[key], _ = store_article(s, NewArticle(
+                source_id=sources[src], url=f"https://{src}.example/{key.lower()}.html", title=title, author="",
+                published=published, fetched=fetched, text=text, summary="", language="en",
+                extraction="article", topics=topics), None, now)
+    return ids
+
+
+DIGEST_W36 = {"A", "B", "C", "E", "F"}

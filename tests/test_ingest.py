@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,29 @@ def hostile_feed(sites: Any) -> bytes:
     return "".join(xml).encode()
 
 
+def gzip_bomb(megabytes: int) -> bytes:
+    """A gzip body that inflates to `megabytes` MB, built without holding them in memory."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = b" " * 1_000_000
+    return b"".join(z.compress(chunk) for _ in range(megabytes)) + z.flush()
+
+
+def run_measured(command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+    """Run a command; also return the peak RSS (MB) of it and the children it waited for."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(command, child.returncode, out.read(), err.read()), usage.ru_maxrss / 1024
+
+
 def test_bad_items_are_logged_skipped_and_the_run_goes_on(tmp_path: Path, sites: Any) -> None:
     page = b"<html><body><article><p>" + b"Baku news. " * 300 + b"</p></article></body></html>"
     sites.override("/hostile/feed.rss", body=hostile_feed(sites), headers={"Content-Type": "application/rss+xml"})
     sites.override("/bad/huge.html", body=b"<html>" + b"x" * 300_000)
-    sites.override("/bad/gzipbomb.html", body=gzip.compress(b" " * 40_000_000),
+    sites.override("/bad/gzipbomb.html", body=gzip_bomb(600),
                    headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
     sites.override("/bad/trickle.html", trickle=0.3)
     sites.override("/bad/loop.html", status=302, redirect_to="/bad/loop2.html")
@@ -154,10 +173,10 @@ def test_bad_items_are_logged_skipped_and_the_run_goes_on(tmp_path: Path, sites:
     ]
     config = write_config(tmp_path, sources, fetch={"max_bytes": 200_000, "timeout_seconds": 1.5})
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "--config", str(config), "run"], capture_output=True,
-                          text=True, timeout=120)
+    proc, peak_mb = run_measured([sys.executable, "-m", "pipeline", "--config", str(config), "run"])
     assert time.monotonic() - started < 40
     assert proc.returncode == 1
+    assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB: a bomb was inflated into memory"
     rows = stored(tmp_path / "newsmon.db")
     assert [r["title"] for r in rows] == [next(a["title"] for a in sites.articles
                                                if sites.article_url(a) in hostile_feed(sites).decode())]

@@ -1,0 +1,247 @@
+"""Turning a week's data into the digest: stories (near-duplicates grouped), the text and HTML bodies, the
+charts, the subject, and the MIME message.
+
+Pure: data in, strings and bytes out. HTML comes from Jinja2 templates with autoescaping (a title holding
+`<script>` is shown as text), then css-inline moves the stylesheet into `style` attributes, since many mail
+clients drop `<style>` blocks. The layout is tables, 640 px wide. Charts are PNG parts of a
+multipart/related, referenced as `cid:` URLs: the message loads nothing from outside.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import css_inline
+import jinja2
+
+from digests.chart import weekly_chart
+from digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
+from digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
+from digests.week import Week
+
+TEMPLATES = Path(__file__).with_name("templates")
+DEFAULT_TITLE = "SCO–Azerbaijan monitor"
+MAX_SNIPPET_CHARS = 400
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class Story:
+    """One entry of the digest: the best report of a story and the other reports of it."""
+
+    lead: DigestArticle
+    also: list[DigestArticle]
+    snippet: list[tuple[str, bool]]          # (text, is a matched term), to show with terms highlighted
+    terms: list[tuple[str, int]]             # matched term, count; most frequent first
+
+    @property
+    def link(self) -> str | None:
+        return safe_link(self.lead.url)
+
+
+@dataclass(frozen=True)
+class TopicView:
+    data: TopicWeek
+    stories: list[Story]                     # shown, best first
+    story_count: int                         # all stories of the week (also those past the limit)
+    chart_cid: str | None
+
+    @property
+    def hidden(self) -> int:
+        return self.story_count - len(self.stories)
+
+    @property
+    def delta(self) -> str:
+        return delta_text(self.data.count, self.data.previous_count)
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    week: Week
+    subject: str
+    text: str
+    html: str                                 # charts referenced as cid: URLs
+    images: dict[str, bytes] = field(default_factory=dict)   # Content-ID (without <>) -> PNG
+    articles: int = 0
+    stories: int = 0
+
+
+def safe_link(url: str) -> str | None:
+    """Only http(s) URLs become links."""
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def delta_text(count: int, previous: int) -> str:
+    if count == previous:
+        return f"same as the previous week ({previous})"
+    sign = "+" if count > previous else "−"
+    return f"{sign}{abs(count - previous)} on the previous week ({previous})"
+
+
+def best_snippet(snippets: Sequence[str], terms: Mapping[str, int]) -> str:
+    """The snippet that shows the most distinct matched terms (the first one on a tie)."""
+    best, best_hits = "", -1
+    for s in snippets:
+        low = s.lower()
+        hits = sum(1 for t in terms if t.lower() in low)
+        if hits > best_hits:
+            best, best_hits = s, hits
+    best = " ".join(best.split())
+    if len(best) > MAX_SNIPPET_CHARS:
+        best = best[:MAX_SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return best
+
+
+def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """Split `text` into (segment, matched) pairs; matched segments are occurrences of a term (case-insensitive,
+    whole words where the term starts/ends with a word character). Escaping is left to the template."""
+    words = sorted({t for t in terms if t.strip()}, key=len, reverse=True)
+    if not text or not words:
+        return [(text, False)] if text else []
+    alternatives = [(r"\b" if re.match(r"\w", t) else "") + re.escape(t) + (r"\b" if re.search(r"\w$", t) else "")
+                    for t in words]
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        if m.start() > pos:
+            out.append((text[pos:m.start()], False))
+        out.append((m.group(0), True))
+        pos = m.end()
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def build_stories(articles: Sequence[DigestArticle], *, threshold: float = DEFAULT_THRESHOLD) -> list[Story]:
+    """Group near-duplicate reports (see digests.dedupe) into stories. The lead of a story is its best-scored
+    report (the earliest on a tie); stories are ordered by the lead's score, then newest first."""
+    groups = group_duplicates([f"{a.title}\n{a.text}" for a in articles], threshold=threshold)
+    stories = []
+    for group in groups:
+        members = sorted((articles[i] for i in group), key=lambda a: (-a.score, a.when, a.article_id))
+        lead = members[0]
+        terms = sorted(lead.terms.items(), key=lambda kv: (-kv[1], kv[0].lower()))
+        stories.append(Story(lead=lead, also=sorted(members[1:], key=lambda a: (a.when, a.article_id)),
+                             snippet=highlight(best_snippet(lead.snippets, lead.terms), list(lead.terms)),
+                             terms=terms))
+    stories.sort(key=lambda s: (-s.lead.score, -s.lead.when.timestamp(), s.lead.article_id))
+    return stories
+
+
+def subject_line(title: str, week: Week, articles: int) -> str:
+    count = "no articles" if articles == 0 else f"{articles} article{'s' if articles != 1 else ''}"
+    return f"{title} · {week.label} ({week.span}) · {count}"
+
+
+def render_digest(data: WeekData, *, now: datetime, title: str = DEFAULT_TITLE, max_stories: int = 0,
+                  threshold: float = DEFAULT_THRESHOLD) -> RenderedDigest:
+    """The digest of one week: subject, plain text, HTML and chart images. `max_stories` (0: all) limits the
+    stories listed per topic; the counts always cover the whole week."""
+    views: list[TopicView] = []
+    images: dict[str, bytes] = {}
+    for t in data.topics:
+        stories = build_stories(t.articles, threshold=threshold)
+        cid = None
+        if t.count or any(sum(c.values()) for _, c in t.history):
+            cid = f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', t.topic)}@newsmon"
+            images[cid] = weekly_chart(t.history)
+        views.append(TopicView(data=t, stories=stories[:max_stories] if max_stories else stories,
+                               story_count=len(stories), chart_cid=cid))
+    subject = subject_line(title, data.week, data.article_count)
+    context = {
+        "title": title, "subject": subject, "week": data.week, "topics": views, "problems": data.problems,
+        "articles": data.article_count, "stories": sum(v.story_count for v in views), "now": now.astimezone(
+            data.week.tz), "tz_name": str(data.week.tz), "fmt_when": fmt_when, "fmt_day": fmt_day,
+        "problem_text": problem_text, "export_hint": export_hint,
+    }
+    text = _env.get_template("digest.txt.j2").render(context)
+    html = _inliner.inline(_env.get_template("digest.html.j2").render(context))
+    return RenderedDigest(week=data.week, subject=subject, text=text, html=html, images=images,
+                          articles=data.article_count, stories=context["stories"])
+
+
+def fmt_when(when: datetime) -> str:
+    """'Tue 2 Sep 14:35'."""
+    return f"{when:%a} {when.day} {when:%b %H:%M}"
+
+
+def fmt_day(when: datetime) -> str:
+    """'Mon 1 Sep 2025'."""
+    return f"{when:%a} {when.day} {when:%b %Y}"
+
+
+def problem_text(p: SourceProblem) -> str:
+    return f"{p.source}: {'failed' if p.kind == 'failed' else 'silent'} — {p.detail}"
+
+
+def export_hint(topic: str, week: Week) -> str:
+    return f"newsmon export --topic {topic} --since {week.monday.isoformat()} --until {week.sunday.isoformat()}"
+
+
+# ---- the MIME message ----
+
+def build_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[str], message_id: str,
+                  now: datetime) -> EmailMessage:
+    """multipart/alternative: text/plain, then multipart/related (text/html + the chart PNGs by Content-ID)."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = digest.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    msg["X-Newsmon-Week"] = digest.week.label
+    msg.set_content(digest.text)
+    msg.add_alternative(digest.html, subtype="html")
+    html_part = msg.get_payload()[1]  # type: ignore[index]
+    for cid, png in digest.images.items():
+        html_part.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline",
+                              filename=f"{cid.split('@')[0]}.png")
+    return msg
+
+
+@dataclass(frozen=True)
+class MessageParts:
+    text: str
+    html: str                              # charts as cid: URLs
+    images: dict[str, bytes]               # Content-ID (without <>) -> bytes
+
+    def standalone_html(self) -> str:
+        """The HTML with its images embedded as data: URLs, to open in a browser."""
+        html = self.html
+        for cid, data in self.images.items():
+            html = html.replace(f'"cid:{cid}"', f'"data:image/png;base64,{base64.b64encode(data).decode()}"')
+        return html
+
+
+def message_parts(msg: EmailMessage) -> MessageParts:
+    """The text, HTML and inline images of a digest message (one built here, or one read back from bytes)."""
+    text_part = msg.get_body(("plain",))
+    html_part = msg.get_body(("html",))
+    images = {}
+    for part in msg.walk():
+        cid = part.get("Content-ID")
+        if cid and part.get_content_maintype() == "image":
+            images[cid.strip("<>")] = part.get_content()
+    def content(part: EmailMessage | None) -> str:
+        return part.get_content().replace("\r\n", "\n") if part is not None else ""
+
+    return MessageParts(text=content(text_part), html=content(html_part), images=images)
