@@ -64,7 +64,7 @@ class RunReport:
 
 
 @dataclass
-class _Found:
+class Found:
     """A candidate article and every discovery URL of its source that listed it."""
 
     candidate: Candidate
@@ -82,7 +82,7 @@ async def run_sources(cfg: Config, store: Store, sources: tuple[SourceConfig, ..
     status = "interrupted"
     try:
         async with Fetcher(cfg.fetch) as fetcher:
-            ingest = _SourceIngest(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier,
+            ingest = SourceIngest(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier,
                                    now=now, in_flight=asyncio.Semaphore(cfg.extract.worker_count * 2 + 1))
             await asyncio.gather(*(ingest.run(src, ids[src.name], rep) for src, rep in zip(sources, reports)))
         status = "ok" if all(r.ok for r in reports) else "partial"
@@ -97,7 +97,10 @@ async def run_sources(cfg: Config, store: Store, sources: tuple[SourceConfig, ..
 
 
 @dataclass
-class _SourceIngest:
+class SourceIngest:
+    """Discovery and ingest of one source. `ingest_article` with a `Writer` is the fetch → extract →
+    classify → store stage for one candidate, for any discovery (backfill uses it too)."""
+
     store: Store
     fetcher: Fetcher
     extractor: ExtractorPool
@@ -119,7 +122,7 @@ class _SourceIngest:
         urls = [(u, "feed") for u in src.feeds] + [(u, "listing") for u in src.discovery_urls[len(src.feeds):]]
         with self.store.write() as s:
             rows = [q.discovery_url(s, source_id, u, kind) for u, kind in urls]
-        found: dict[str, _Found] = {}
+        found: dict[str, Found] = {}
         fetched: dict[int, Page] = {}
         for row in rows:
             try:
@@ -146,9 +149,9 @@ class _SourceIngest:
                 if item.url in found:
                     found[item.url].discovery_ids.append(row.id)
                     if not found[item.url].candidate.summary and item.summary:
-                        found[item.url] = _Found(item, found[item.url].discovery_ids)
+                        found[item.url] = Found(item, found[item.url].discovery_ids)
                 else:
-                    found[item.url] = _Found(item, [row.id])
+                    found[item.url] = Found(item, [row.id])
 
         retry_later = await self._ingest(src, source_id, list(found.values()), rep)
         with self.store.write() as s:
@@ -163,7 +166,7 @@ class _SourceIngest:
                     etag=page.headers.get("etag"), last_modified=page.headers.get("last-modified"),
                     keep_validators=row.id not in retry_later)
 
-    async def _ingest(self, src: SourceConfig, source_id: int, found: list[_Found], rep: SourceReport) -> set[int]:
+    async def _ingest(self, src: SourceConfig, source_id: int, found: list[Found], rep: SourceReport) -> set[int]:
         """Store what is new; returns discovery URL ids whose items must be seen again next run."""
         with self.store.write() as s:
             known = q.known_articles(s, [f.candidate.url for f in found])
@@ -183,9 +186,9 @@ class _SourceIngest:
         if settled:
             log.debug("%s: %d links refused before, not requested again", src.name, len(settled))
         retry_later: set[int] = set()
-        writer = _Writer(self.store, src.name, rep, self.now)
+        writer = Writer(self.store, src.name, rep, self.now)
         try:
-            results = await asyncio.gather(*(self._item(src, source_id, f, rep, writer) for f in new))
+            results = await asyncio.gather(*(self.ingest_article(src, source_id, f, rep, writer) for f in new))
         finally:
             writer.flush()  # also on interruption: what was fetched and extracted is kept
         for f, transient in zip(new, results):
@@ -193,9 +196,10 @@ class _SourceIngest:
                 retry_later.update(f.discovery_ids)
         return retry_later
 
-    async def _item(self, src: SourceConfig, source_id: int, found: _Found, rep: SourceReport,
-                    writer: _Writer) -> bool:
-        """Fetch, extract, classify and store one article; True if it failed in a way worth retrying."""
+    async def ingest_article(self, src: SourceConfig, source_id: int, found: Found, rep: SourceReport,
+                    writer: Writer) -> bool:
+        """Fetch, extract, classify and hand one article to `writer`; True if it failed in a way worth
+        retrying. Every refusal is logged and remembered (storage's rejections), never raised."""
         c = found.candidate
         try:
             check_url(c.link, src.allowed_hosts)
@@ -243,7 +247,7 @@ class _SourceIngest:
 
 
 @dataclass
-class _Writer:
+class Writer:
     """Stores finished articles a batch at a time: one transaction per batch costs a fraction of one per
     article, and a batch is never held back long, so an interrupted run keeps nearly all of its work."""
 
