@@ -1,0 +1,12 @@
+"""Keyword classifiers: article text in, topic matches out. Pure: no I/O, no logging set-up.
+
+    classifier = compile_topics(config["topics"])   # RuleError on a bad rule
+    classifier.classify(title, text)                 # {topic: TopicMatch(score, terms, snippets)}
+
+The rule language is described in classifiers/RULES.md and in the comments of config.toml.
+"""
+
+from classifiers.classifier import Classifier, TopicMatch, compile_topics
+from classifiers.errors import RuleError
+
+__all__ = ["Classifier", "RuleError", "TopicMatch", "compile_topics"]
