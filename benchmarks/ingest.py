@@ -84,7 +84,8 @@ def main() -> None:
         c = time.perf_counter() - started
         article_requests = [r for r in sites.requests if r.path.endswith(".html") or "/news/" in r.path]
         print(f"(c) unchanged second run: {c:.2f} s wall, including interpreter start-up (goal < 1 s); "
-              f"{len(article_requests)} article requests; {len(sites.requests)} requests in all; exit {proc.returncode}")
+              f"{len(article_requests)} article requests; {len(sites.requests)} requests in all; "
+              f"exit {proc.returncode}")
 
 
 if __name__ == "__main__":

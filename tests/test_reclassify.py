@@ -22,8 +22,8 @@ def ingested(tmp_path: Path, sites: Any) -> Path:
 
 def tagged(db: Path, topic: str) -> set[str]:
     with sqlite3.connect(db) as conn:
-        return {t for (t,) in conn.execute("SELECT a.title FROM articles a JOIN article_topics t ON t.article_id = a.id "
-                                           "WHERE t.topic = ?", (topic,))}
+        query = "SELECT a.title FROM articles a JOIN article_topics t ON t.article_id = a.id WHERE t.topic = ?"
+        return {t for (t,) in conn.execute(query, (topic,))}
 
 
 def test_ingest_tags_the_seed_articles_and_none_of_the_others(ingested: Path, sites: Any, tmp_path: Path) -> None:
