@@ -250,6 +250,19 @@ def _progress(label: str) -> Iterator[Any]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("newsmon-demo"),
+              show_default=True, help="Where the demo's config, database and digest go (made afresh).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the digest in the web browser.")
+def demo(out_dir: Path, open_browser: bool) -> None:
+    """See newsmon work in a minute, offline: local copies of the three sites and a local mail server,
+    then the real run and digest."""
+    from pipeline.demo import run_demo
+
+    _configure_logging(_state().verbose, _state().quiet, None)
+    sys.exit(run_demo(out_dir, now=datetime.now(UTC), echo=_echo, open_browser=open_browser))
+
+
 def _interrupt_on_sigterm() -> None:
     """SIGTERM (systemd stop, kill) ends a command like Ctrl-C: work in flight is abandoned cleanly, the
     run is recorded as interrupted and the lock released."""

@@ -36,6 +36,10 @@ def utc_now() -> datetime:
 @dataclass
 class SourceReport:
     name: str
+    found: int = 0          # article links discovered
+    fetched: int = 0        # article pages fetched
+    extracted: int = 0      # of the new articles, how many had their text extracted from the page
+    tagged: int = 0         # of the new articles, how many carry at least one topic
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -153,6 +157,7 @@ class SourceIngest:
                 else:
                     found[item.url] = Found(item, [row.id])
 
+        rep.found = len(found)
         retry_later = await self._ingest(src, source_id, list(found.values()), rep)
         with self.store.write() as s:
             for row in rows:
@@ -205,6 +210,7 @@ class SourceIngest:
             check_url(c.link, src.allowed_hosts)
             async with self.in_flight:
                 page = await self.fetcher.get(c.link, allowed_hosts=src.allowed_hosts)
+                rep.fetched += 1
                 extracted = await self.extractor.extract(page.content, page.headers.get("content-type", ""),
                                                          page.url, src.timezone.key)
             record = self._record(src, source_id, c, page, extracted)
@@ -276,6 +282,8 @@ class Writer:
         for (record, _, link), (_, created) in zip(batch, results):
             if created:
                 self.rep.new += 1
+                self.rep.extracted += record.extraction == "article"
+                self.rep.tagged += bool(record.topics)
                 log.info("%s: stored %s (%s, %d chars%s)", self.source, record.url, record.extraction,
                          len(record.text),
                          ", topics: " + ", ".join(t.topic for t in record.topics) if record.topics else "")
