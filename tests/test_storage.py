@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,7 +48,7 @@ def migration_head() -> str:
 def test_schema_head_constant_names_the_newest_migration() -> None:
     from storage.migrations import SCHEMA_HEAD
 
-    assert SCHEMA_HEAD == migration_head()
+    assert migration_head() == SCHEMA_HEAD
 
 
 def test_schema_is_created_by_migrations_and_reopening_is_a_no_op(db_url: str) -> None:
