@@ -61,11 +61,6 @@ class SourceConfig:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Baku"))
     paywall_markers: tuple[str, ...] = ()
 
-    @property
-    def discovery_urls(self) -> tuple[str, ...]:
-        """What `run` reads: feeds, then page 1 of each listing."""
-        return self.feeds + tuple(listing_page(u, 1) for u in self.listings)
-
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
         return parts.scheme in ("http", "https") and (parts.hostname or "") in self.allowed_hosts

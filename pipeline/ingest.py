@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pipeline.classify import Classifier, topic_records
-from pipeline.config import Config, SourceConfig
+from pipeline.config import Config, SourceConfig, listing_page
 from pipeline.discover import Candidate, parse_feed, parse_listing
 from pipeline.errors import FetchError, NewsmonError, ParseError
 from pipeline.extract import Extracted, ExtractionError, ExtractorPool
@@ -123,7 +123,7 @@ class SourceIngest:
             log.exception("%s: unexpected error", src.name)
 
     async def _run(self, src: SourceConfig, source_id: int, rep: SourceReport) -> None:
-        urls = [(u, "feed") for u in src.feeds] + [(u, "listing") for u in src.discovery_urls[len(src.feeds):]]
+        urls = [(u, "feed") for u in src.feeds] + [(listing_page(u, 1), "listing") for u in src.listings]
         with self.store.write() as s:
             rows = [q.discovery_url(s, source_id, u, kind) for u, kind in urls]
         found: dict[str, Found] = {}
@@ -176,16 +176,19 @@ class SourceIngest:
         with self.store.write() as s:
             known = q.known_articles(s, [f.candidate.url for f in found])
             settled = q.settled_rejections(s, [f.candidate.url for f in found if f.candidate.url not in known])
+            seen_by: dict[int, list[int]] = {}
             for f in found:
                 article_id = known.get(f.candidate.url)
                 if article_id is None:
                     continue
                 for du in f.discovery_ids:
-                    q.link_discoveries(s, du, [article_id], self.now())
+                    seen_by.setdefault(du, []).append(article_id)
                 if f.candidate.summary and q.update_summary(s, article_id, f.candidate.summary, self.now()):
                     rep.updated += 1
                 else:
                     rep.unchanged += 1
+            for du, article_ids in seen_by.items():
+                q.link_discoveries(s, du, article_ids, self.now())
         rep.unchanged += len(settled)
         new = [f for f in found if f.candidate.url not in known and f.candidate.url not in settled]
         if settled:
@@ -202,7 +205,7 @@ class SourceIngest:
         return retry_later
 
     async def ingest_article(self, src: SourceConfig, source_id: int, found: Found, rep: SourceReport,
-                    writer: Writer) -> bool:
+                             writer: Writer) -> bool:
         """Fetch, extract, classify and hand one article to `writer`; True if it failed in a way worth
         retrying. Every refusal is logged and remembered (storage's rejections), never raised."""
         c = found.candidate
