@@ -266,3 +266,25 @@ def test_second_run_started_while_one_runs_exits_at_once(tmp_path: Path, sites: 
     assert first.returncode == 0, err1
     code, out, err = run_cli("--config", str(config), "export")
     assert len(out.splitlines()) == len(sites.articles)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_keeps_its_work_and_says_so(tmp_path: Path, sites: Any, sig: int) -> None:
+    config = slow_config(tmp_path, sites)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(article_requests(sites)) < 4:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    db = tmp_path / "newsmon.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    kept = len(stored(db))
+    code, _, _ = run_cli("--config", str(config), "run")
+    assert code == 0
+    assert len(stored(db)) == len(sites.articles)
+    assert kept >= 1  # articles fetched and extracted before the signal were stored
