@@ -173,7 +173,8 @@ def day_bounds(since: date | None, until: date | None, tz: Any) -> tuple[datetim
 @click.option("--topic", metavar="NAME", help="Only articles tagged with this topic.")
 @click.option("--since", metavar="DATE", help="First published day (YYYY-MM-DD, digest time zone).")
 @click.option("--until", metavar="DATE", help="Last published day, inclusive.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="JSON Lines, or CSV with lists joined by ';'.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def export(topic: str | None, since: str | None, until: str | None, fmt: str, out: Path | None) -> None:
     """Write stored articles, one record each (JSON Lines or CSV)."""

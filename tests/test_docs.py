@@ -1,0 +1,42 @@
+"""The documentation stays true: commands have help, config keys are documented, README and CI agree."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import click
+
+from pipeline import config as cfg_module
+from pipeline.cli import cli
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_every_command_has_help_text() -> None:
+    for name, command in cli.commands.items():
+        assert command.help and len(command.help) > 20, f"`newsmon {name}` has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"`newsmon {name} {param.opts[0]}` has no help text"
+
+
+def test_every_config_key_is_documented_in_the_shipped_config() -> None:
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    tables = {"fetch": cfg_module.FetchConfig, "extract": cfg_module.ExtractConfig}
+    for table, cls in tables.items():
+        for f in dataclasses.fields(cls):
+            assert re.search(rf"^#?\s*{f.name}\s*=", text, re.MULTILINE), f"[{table}] {f.name} is not in config.toml"
+    for key in cfg_module._SOURCE_KEYS:
+        assert re.search(rf"\b{key}\b", text), f"[[sources]] {key} is not documented in config.toml"
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.DOTALL)
+    test_command = next(b for b in blocks if "pytest" in b)
+    install_and_test = test_command.split("&& ", 1)[1]
+    assert install_and_test in ci
+    assert any("newsmon run" in b for b in blocks)
