@@ -62,5 +62,6 @@ async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceConfig, today:
                 count = len(parse_listing(page.content, page.url, page.headers, src.article_url_pattern))
             out.append(Probe(src.name, kind, url, status, count, newest))
         except (FetchError, ParseError) as e:
-            out.append(Probe(src.name, kind, url, getattr(e, "status", None) or status, None, None, str(e)))
+            message = str(e).removeprefix(f"{url}: ")
+            out.append(Probe(src.name, kind, url, getattr(e, "status", None) or status, None, None, message))
     return out
