@@ -32,7 +32,7 @@ def probe_targets(src: SourceConfig, today: datetime) -> list[tuple[str, str]]:
     """(kind, url) for every configured URL; templates filled with page 1 / today."""
     return ([("feed", u) for u in src.feeds]
             + [("listing", listing_page(u, 1)) for u in src.listings]
-            + [("archive", u.format(date=today)) for u in src.archives]
+            + [("archive", listing_page(u, 1).format(date=today)) for u in src.archives]
             + [("sitemap", u) for u in src.sitemaps])
 
 

@@ -4,6 +4,7 @@ and turns expected errors into one line and an exit code (0 ok, 1 partial failur
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import logging.handlers
 import os
@@ -112,18 +113,23 @@ def _store(cfg: Config) -> Iterator[Any]:
 
 @cli.command()
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
-def run(sources: tuple[str, ...]) -> None:
-    """One pass over all (or the named) sources: discover, fetch, extract, classify, store."""
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron); the same as `newsmon -q run`.")
+def run(sources: tuple[str, ...], quiet: bool) -> None:
+    """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
+    [alerts] emails due."""
+    from pipeline.alerts import check_alerts
     from pipeline.classify import build_classifier
     from pipeline.ingest import run_sources
     from storage.lock import run_lock
 
+    _quiet(quiet)
     cfg = _state().config
     selected = _source_names(cfg, sources)
     classifier = build_classifier(cfg.topics, cfg.path)
     _interrupt_on_sigterm()
     with _store(cfg) as store, run_lock(store):
-        report = asyncio.run(run_sources(cfg, store, selected, classifier=classifier))
+        report = _run_async(run_sources(cfg, store, selected, classifier=classifier))
+        check_alerts(cfg, store, datetime.now(UTC))
     for rep in report.sources:
         if rep.ok:
             _echo(rep.line())
@@ -194,14 +200,18 @@ def export(topic: str | None, since: str | None, until: str | None, fmt: str, ou
 
 
 @cli.command()
-def status() -> None:
-    """Sources and their health, recent runs, stored articles."""
+@click.option("--json", "as_json", is_flag=True, help="Print it as one JSON document (for scripts and monitoring).")
+def status(as_json: bool) -> None:
+    """Sources and their health, recent runs, stored articles, tagged articles per week, the last digest."""
     from rich.console import Console
 
-    from pipeline.status import render_status
+    from pipeline.status import render_status, status_json
 
     cfg = _state().config
     with _store(cfg) as store, store.read() as session:
+        if as_json:
+            click.echo(json.dumps(status_json(session, cfg, datetime.now(UTC)), indent=2, ensure_ascii=False))
+            return
         Console(width=200 if not sys.stdout.isatty() else None, highlight=False).print(
             *render_status(session, cfg, datetime.now(UTC)))
 
@@ -234,6 +244,96 @@ def reclassify(since: str | None, dry_run: bool) -> None:
                 _echo(f"  {sign} ... and {len(changes) - REPORT_LINES:,} more")
 
 
+@cli.command()
+@click.option("--since", metavar="DATE", help="First published day (YYYY-MM-DD, digest time zone); required "
+              "unless --urls.")
+@click.option("--until", metavar="DATE", help="Last published day, inclusive (default: today).")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+@click.option("--urls", "urls_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ingest the article URLs listed in FILE (one a line) instead of discovering them.")
+@click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
+              help="Send at most N requests, then stop; the same command continues later.")
+@click.option("--ignore-robots", is_flag=True, help="Neither fetch nor obey robots.txt.")
+def backfill(since: str | None, until: str | None, sources: tuple[str, ...], urls_file: Path | None,
+             max_requests: int | None, ignore_robots: bool) -> None:
+    """Bring in past articles of a date range from sitemaps, dated archives and listing pages.
+
+    Resumable: after Ctrl-C, a crash or --max-requests, the same command continues where it stopped;
+    finished pages and stored articles are not requested again. Run again after it finished, it walks the
+    discovery pages again (stored articles are still not requested).
+    """
+    from pipeline.backfill import BackfillReport, run_backfill
+    from pipeline.classify import build_classifier
+    from storage.lock import run_lock
+
+    cfg = _state().config
+    selected = _source_names(cfg, sources)
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first is None and urls_file is None:
+        raise click.UsageError("--since is required (or --urls FILE)")
+    if last is not None and first is None:
+        raise click.UsageError("--until needs --since")
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
+    classifier = build_classifier(cfg.topics, cfg.path)
+    _interrupt_on_sigterm()
+    report = BackfillReport()
+
+    try:
+        with _store(cfg) as store, run_lock(store, "backfill"), _backfill_feedback() as feedback:
+            _run_async(run_backfill(
+                cfg, store, selected, since=first, until=last, urls_file=urls_file, classifier=classifier,
+                max_requests=max_requests, ignore_robots=ignore_robots, progress=feedback, report=report))
+    except KeyboardInterrupt:
+        for line in report.lines():
+            click.echo(line, err=True)
+        click.echo("backfill interrupted: progress is saved; run the same command again to continue", err=True)
+        raise KeyboardInterrupt from None
+    for line in report.lines():
+        if report.exit_code and _state().quiet:
+            click.echo(line, err=True)
+        else:
+            _echo(line)
+    sys.exit(report.exit_code)
+
+
+BACKFILL_LOG_EVERY = 15.0  # seconds between plain progress lines when stderr is not a terminal
+
+
+@contextmanager
+def _backfill_feedback() -> Iterator[Any]:
+    """A rich progress bar on a terminal; a plain line every BACKFILL_LOG_EVERY s otherwise; nothing with -q."""
+    import time as _time
+
+    if _state().quiet:
+        yield None
+        return
+    if not sys.stderr.isatty():
+        last = [_time.monotonic()]
+
+        def plain(report: Any) -> None:
+            if _time.monotonic() - last[0] >= BACKFILL_LOG_EVERY:
+                last[0] = _time.monotonic()
+                click.echo(report.status_line(), err=True)
+
+        yield plain
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("backfill"), BarColumn(bar_width=20), MofNCompleteColumn(),
+               TextColumn("{task.fields[detail]}"), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("backfill", total=None, detail="")
+
+        def update(report: Any) -> None:
+            bar.update(task, completed=report.total("fetched"), total=report.total("queued") or None,
+                       detail=f"found {report.total('discovered'):,} · stored {report.total('new'):,} · "
+                              f"tagged {report.total('tagged'):,} · failed {report.total('failed'):,} · "
+                              f"pages {report.total('pages'):,}")
+
+        yield update
+
+
 REPORT_LINES = 50
 
 
@@ -264,6 +364,61 @@ def demo(out_dir: Path, open_browser: bool) -> None:
     sys.exit(run_demo(out_dir, now=datetime.now(UTC), echo=_echo, open_browser=open_browser))
 
 
+@cli.command()
+def daemon() -> None:
+    """Run forever: `run` every [schedule] fetch_every and the digest at [digest] send_at (a digest missed
+    while the machine was off or SMTP was down is sent on start and after each run). SIGTERM/SIGINT stop
+    it cleanly; SIGHUP reloads the config (an invalid one is logged and the old one kept). Logs to stderr
+    (its own lines and warnings; -v everything, -q errors only) and to the [logging] file."""
+    from pipeline.daemon import Daemon
+
+    st = _state()
+    cfg = st.config
+
+    def configure(c: Config) -> None:
+        _configure_logging(st.verbose, st.quiet, c)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        if st.quiet or st.verbose:
+            return
+        root = logging.getLogger()
+        root.setLevel(min(root.level, logging.INFO))
+        for h in root.handlers:
+            if getattr(h, "_newsmon", False) and not isinstance(h, logging.FileHandler):
+                h.setLevel(logging.INFO)   # the daemon's own lines; per-request detail stays for -v and the file
+                h.addFilter(lambda r: r.levelno >= logging.WARNING or r.name in _DAEMON_LOGGERS)
+
+    configure(cfg)
+    sys.exit(Daemon(st.config_path, cfg, on_config=configure).serve())
+
+
+_DAEMON_LOGGERS = {"pipeline.daemon", "pipeline.alerts", "digests.service"}
+
+
+def _quiet(flag: bool) -> None:
+    """A command's own -q/--quiet, as if given before the command."""
+    if flag:
+        _state().quiet = True
+
+
+def _run_async(work: Any) -> Any:
+    """asyncio.run, with SIGTERM cancelling the work as Ctrl-C does: every task stops at an await, never
+    half-way through a database write; the caller sees KeyboardInterrupt either way."""
+
+    async def cancellable() -> Any:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # type: ignore[union-attr]
+        try:
+            return await work
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+            _interrupt_on_sigterm()
+
+    try:
+        return asyncio.run(cancellable())
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
 def _interrupt_on_sigterm() -> None:
     """SIGTERM (systemd stop, kill) ends a command like Ctrl-C: work in flight is abandoned cleanly, the
     run is recorded as interrupted and the lock released."""
@@ -276,17 +431,22 @@ def _interrupt_on_sigterm() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write digest-WEEK.html, .txt and .eml into this directory.")
 @click.option("--force", is_flag=True, help="Send even if this week's digest was sent already.")
-def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron); the same as `newsmon -q digest`.")
+def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool, quiet: bool) -> None:
     """Build the digest of one ISO week and email it (once per week unless --force)."""
+    from contextlib import nullcontext
+
     from digests.service import run_digest
     from digests.week import parse_week
+    from storage.lock import run_lock
 
+    _quiet(quiet)
     cfg = _state().config
     try:
         chosen = parse_week(week, cfg.digest.timezone) if week else None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--week") from None
-    with _store(cfg) as store:
+    with _store(cfg) as store, nullcontext() if dry_run else run_lock(store, "digest"):
         outcome = run_digest(cfg, store, week=chosen, dry_run=dry_run, out_dir=out_dir, force=force,
                              now=datetime.now(UTC))
     if outcome.exit_code:

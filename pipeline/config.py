@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,7 @@ class SourceConfig:
     allowed_hosts: frozenset[str] = frozenset()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Baku"))
     paywall_markers: tuple[str, ...] = ()
+    max_pages: int = 10_000    # backfill: most pages walked per listing (or per archive day with {page})
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -91,12 +93,22 @@ class SmtpConfig:
 @dataclass(frozen=True)
 class ScheduleConfig:
     fetch_every_seconds: float = 1800.0
+    source_deadline_seconds: float | None = None   # None ("auto"): sized from [fetch], see ingest.source_deadline
+    run_deadline_seconds: float | None = None      # None ("auto"): the longest source deadline plus two minutes
+    digest_deadline_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
 class LoggingConfig:
     file: Path | None = None
     level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    recipients: tuple[str, ...] = ()   # none: no alert emails (health is still recorded and shown)
+    failures: int = 3                  # consecutive failed runs of a source before the admins are told
+    silent_days: float = 2.0           # days a source may store nothing before the admins are told
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,7 @@ class Config:
     smtp: SmtpConfig
     schedule: ScheduleConfig
     logging: LoggingConfig
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -150,7 +163,7 @@ def load_config(path: Path | str) -> Config:
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     v = _Validator(path)
     v.known_keys(raw, "", {"storage", "fetch", "extract", "sources", "topics", "digest", "smtp", "schedule",
-                           "logging"})
+                           "logging", "alerts"})
     storage = _storage(v, v.table(raw, "storage"))
     fetch = _dataclass_from(v, FetchConfig, v.table(raw, "fetch"), "fetch", positive={
         "timeout_seconds", "connect_timeout_seconds", "max_bytes"})
@@ -173,8 +186,9 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     smtp = _smtp(v, v.table(raw, "smtp"))
     schedule = _schedule(v, v.table(raw, "schedule"))
     logging_ = _logging(v, v.table(raw, "logging"))
+    alerts = _alerts(v, v.table(raw, "alerts"))
     return Config(path=path, storage=storage, fetch=fetch, extract=extract, sources=sources, topics=topics,
-                  digest=digest, smtp=smtp, schedule=schedule, logging=logging_)
+                  digest=digest, smtp=smtp, schedule=schedule, logging=logging_, alerts=alerts)
 
 
 class _Validator:
@@ -279,7 +293,7 @@ def _storage(v: _Validator, table: Mapping[str, Any]) -> StorageConfig:
 
 
 _SOURCE_KEYS = {"name", "feeds", "listings", "archives", "sitemaps", "article_url_pattern", "allowed_hosts",
-                "timezone", "paywall_markers"}
+                "timezone", "paywall_markers", "max_pages"}
 
 
 def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceConfig:
@@ -295,6 +309,13 @@ def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceConfig
     for i, u in enumerate(urls["archives"]):
         if "{date" not in u:
             v.fail(f"{where}.archives[{i}]", f"{u!r} has no {{date:...}} placeholder")
+        try:
+            u.format(date=date(2000, 1, 2), page=1)
+        except (KeyError, IndexError, ValueError) as e:
+            v.fail(f"{where}.archives[{i}]", f"{u!r} is not a valid template ({{date:%Y-%m-%d}}, {{page}}): {e!r}")
+    max_pages = v.typed(table, "max_pages", where, int, SourceConfig.max_pages)
+    if max_pages < 1:
+        v.fail(f"{where}.max_pages", f"must be >= 1, got {max_pages}")
     if not any(urls.values()):
         v.fail(where, f"source {name!r} has no feeds, listings, archives or sitemaps")
     pattern = None
@@ -314,7 +335,7 @@ def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceConfig
         name=name, feeds=urls["feeds"], listings=urls["listings"], archives=urls["archives"],
         sitemaps=urls["sitemaps"], article_url_pattern=pattern,
         allowed_hosts=frozenset(h.lower() for h in hosts), timezone=tz,
-        paywall_markers=v.string_list(table, "paywall_markers", where))
+        paywall_markers=v.string_list(table, "paywall_markers", where), max_pages=max_pages)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -381,15 +402,26 @@ def parse_duration(text: str) -> float:
 
 
 def _schedule(v: _Validator, table: Mapping[str, Any]) -> ScheduleConfig:
-    v.known_keys(table, "schedule", {"fetch_every"})
-    text = v.typed(table, "fetch_every", "schedule", str, "30m")
+    v.known_keys(table, "schedule", {"fetch_every", "source_deadline", "run_deadline", "digest_deadline"})
+    return ScheduleConfig(fetch_every_seconds=_duration(v, table, "fetch_every", "30m"),
+                          source_deadline_seconds=_duration(v, table, "source_deadline", "auto", auto=True),
+                          run_deadline_seconds=_duration(v, table, "run_deadline", "auto", auto=True),
+                          digest_deadline_seconds=_duration(v, table, "digest_deadline", "10m"))
+
+
+def _duration(v: _Validator, table: Mapping[str, Any], key: str, default: str, auto: bool = False) -> Any:
+    """A [schedule] duration in seconds; with `auto`, the word "auto" gives None (a computed value)."""
+    text = v.typed(table, key, "schedule", str, default)
+    if auto and text.strip() == "auto":
+        return None
     try:
         seconds = parse_duration(text)
     except ValueError:
-        v.fail("schedule.fetch_every", f"{text!r} must look like '45s', '30m', '2h' or '1d'")
+        v.fail(f"schedule.{key}", f"{text!r} must look like '45s', '30m', '2h' or '1d'"
+               + (" or 'auto'" if auto else ""))
     if seconds <= 0:
-        v.fail("schedule.fetch_every", "must be longer than 0")
-    return ScheduleConfig(fetch_every_seconds=seconds)
+        v.fail(f"schedule.{key}", "must be longer than 0")
+    return seconds
 
 
 def _logging(v: _Validator, table: Mapping[str, Any]) -> LoggingConfig:
@@ -402,3 +434,18 @@ def _logging(v: _Validator, table: Mapping[str, Any]) -> LoggingConfig:
     if file:
         path = Path(file) if Path(file).is_absolute() else (v.path.parent / file).resolve()
     return LoggingConfig(file=path, level=level)
+
+
+def _alerts(v: _Validator, table: Mapping[str, Any]) -> AlertsConfig:
+    v.known_keys(table, "alerts", {"recipients", "failures", "silent_days"})
+    recipients = v.string_list(table, "recipients", "alerts")
+    for i, r in enumerate(recipients):
+        if not _EMAIL.match(r):
+            v.fail(f"alerts.recipients[{i}]", f"{r!r} is not an email address")
+    failures = v.typed(table, "failures", "alerts", int, AlertsConfig.failures)
+    if failures < 1:
+        v.fail("alerts.failures", f"must be >= 1, got {failures}")
+    silent_days = float(v.typed(table, "silent_days", "alerts", (int, float), AlertsConfig.silent_days))
+    if silent_days <= 0:
+        v.fail("alerts.silent_days", f"must be > 0, got {silent_days:g}")
+    return AlertsConfig(recipients=recipients, failures=failures, silent_days=silent_days)

@@ -212,6 +212,9 @@ def _extract_bytes(content: bytes, content_type: str, url: str, timezone: str) -
     return extract_article(decode_html(content, content_type), url, timezone)
 
 
+MAX_TASKS = 1000
+
+
 class ExtractorPool:
     """Worker processes for `extract_article`, each page limited to `timeout` seconds.
 
@@ -230,7 +233,9 @@ class ExtractorPool:
 
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["pipeline.extract", "trafilatura"])
-            self._pool = pebble.ProcessPool(max_workers=self.workers, context=ctx)
+            # a worker is replaced after MAX_TASKS pages, so memory that lxml/trafilatura keep cannot grow
+            # without bound over a long backfill
+            self._pool = pebble.ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS, context=ctx)
         return self._pool
 
     async def extract(self, content: bytes, content_type: str, url: str, timezone: str) -> Extracted:

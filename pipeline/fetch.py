@@ -196,14 +196,17 @@ class Fetcher:
 
     @asynccontextmanager
     async def _host_slot(self, host: str):  # type: ignore[no-untyped-def]
-        """One request at a time per host name, starts at least `per_host_delay_seconds` apart."""
+        """One request at a time per host name, each starting at least `per_host_delay_seconds` after the
+        previous one ended, so the server never sees two closer than that however long connecting took."""
         lock, last = self._hosts.setdefault(host, (asyncio.Lock(), [float("-inf")]))
         async with lock:
             wait = last[0] + self.cfg.per_host_delay_seconds - self._clock()
             if wait > 0:
                 await self._sleep(wait)
-            last[0] = self._clock()
-            yield
+            try:
+                yield
+            finally:
+                last[0] = self._clock()
 
 
 class _Decoder:

@@ -75,6 +75,22 @@ class Found:
     discovery_ids: list[int]
 
 
+ARTICLES_PER_DEADLINE = 20   # article pages a source's deadline leaves time for, each at its slowest
+
+
+def source_deadline(cfg: Config, src: SourceConfig) -> float:
+    """How long one source may take in a run: `[schedule] source_deadline`, or sized from the fetch limits —
+    every discovery URL and ARTICLES_PER_DEADLINE article pages at their slowest (every attempt timing out
+    after its back-off and politeness delay), plus one extraction time-out. A source cut off keeps what it
+    stored; the rest waits for the next run."""
+    if cfg.schedule.source_deadline_seconds is not None:
+        return cfg.schedule.source_deadline_seconds
+    f = cfg.fetch
+    attempts = f.retries + 1
+    slowest = attempts * (f.timeout_seconds + f.per_host_delay_seconds) + f.backoff_seconds * (2 ** f.retries - 1)
+    return (len(src.feeds) + len(src.listings) + ARTICLES_PER_DEADLINE) * slowest + cfg.extract.timeout_seconds
+
+
 async def run_sources(cfg: Config, store: Store, sources: tuple[SourceConfig, ...], *,
                       classifier: Classifier | None, now: Clock = utc_now) -> RunReport:
     """One ingest pass; records the run and each source's counts in the database."""
@@ -88,7 +104,8 @@ async def run_sources(cfg: Config, store: Store, sources: tuple[SourceConfig, ..
         async with Fetcher(cfg.fetch) as fetcher:
             ingest = SourceIngest(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier,
                                    now=now, in_flight=asyncio.Semaphore(cfg.extract.worker_count * 2 + 1))
-            await asyncio.gather(*(ingest.run(src, ids[src.name], rep) for src, rep in zip(sources, reports)))
+            await asyncio.gather(*(ingest.run(src, ids[src.name], rep, deadline=source_deadline(cfg, src))
+                                   for src, rep in zip(sources, reports)))
         status = "ok" if all(r.ok for r in reports) else "partial"
     finally:
         extractor.close()
@@ -111,10 +128,27 @@ class SourceIngest:
     classifier: Classifier | None
     now: Clock
     in_flight: asyncio.Semaphore
+    discovering: dict[str, int] = field(default_factory=dict)   # source -> discovery URL id being read
 
-    async def run(self, src: SourceConfig, source_id: int, rep: SourceReport) -> None:
+    async def run(self, src: SourceConfig, source_id: int, rep: SourceReport, *, deadline: float | None = None
+                  ) -> None:
+        timer = asyncio.timeout(deadline)
         try:
-            await self._run(src, source_id, rep)
+            async with timer:
+                await self._run(src, source_id, rep)
+        except TimeoutError as e:
+            if not timer.expired():
+                rep.errors.append(f"internal error: {e!r}")
+                log.exception("%s: unexpected error", src.name)
+                return
+            message = f"stopped at its deadline of {deadline:g} s (schedule.source_deadline); the rest waits"
+            rep.errors.append(message)
+            log.error("%s: %s", src.name, message)
+            row_id = self.discovering.pop(src.name, None)
+            if row_id is not None:
+                with self.store.write() as s:
+                    q.record_discovery_result(s, row_id, self.now(), status=None,
+                                              error=f"no complete answer before the source's deadline ({deadline:g} s)")
         except NewsmonError as e:
             rep.errors.append(str(e))
             log.error("%s: %s", src.name, e)
@@ -129,6 +163,7 @@ class SourceIngest:
         found: dict[str, Found] = {}
         fetched: dict[int, Page] = {}
         for row in rows:
+            self.discovering[src.name] = row.id
             try:
                 page = await self.fetcher.get(row.url, allowed_hosts=src.allowed_hosts | _own_host(row.url),
                                               etag=row.etag, last_modified=row.last_modified)
@@ -139,6 +174,9 @@ class SourceIngest:
                     items = parse_feed(page.content, page.url, page.headers, src.timezone)
                 else:
                     items = parse_listing(page.content, page.url, page.headers, src.article_url_pattern)
+                if not page.not_modified and not items and row.last_item_count:
+                    raise ParseError(f"{row.url}: lists no articles (it listed {row.last_item_count} before); "
+                                     "the site may have changed")
             except (FetchError, ParseError) as e:
                 rep.errors.append(str(e))
                 log.error("%s: %s", src.name, e)
@@ -156,6 +194,7 @@ class SourceIngest:
                         found[item.url] = Found(item, found[item.url].discovery_ids)
                 else:
                     found[item.url] = Found(item, [row.id])
+        self.discovering.pop(src.name, None)
 
         rep.found = len(found)
         retry_later = await self._ingest(src, source_id, list(found.values()), rep)
@@ -276,9 +315,10 @@ class Writer:
         if len(self.pending) >= self.batch_size or time.monotonic() - self.since >= self.max_wait:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self) -> list[tuple[q.NewArticle, bool]]:
+        """Store what is pending; returns each record with whether it was stored now (False: it already was)."""
         if not self.pending:
-            return
+            return []
         batch, self.pending = self.pending, []
         with self.store.write() as s:
             results = q.store_articles(s, [(record, ids) for record, ids, _ in batch], self.now())
@@ -293,6 +333,7 @@ class Writer:
             else:
                 self.rep.unchanged += 1
                 log.info("%s: %s is already stored as %s", self.source, link, record.url)
+        return [(record, created) for (record, _, _), (_, created) in zip(batch, results)]
 
 
 def _own_host(url: str) -> frozenset[str]:

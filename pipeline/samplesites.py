@@ -11,6 +11,8 @@ real sites these imitate)::
     /trend/archive/{YYYY-MM-DD}             dated archive page (Baku days), for backfill
     /azernews/feed.php                      RSS 2.0 with CDATA descriptions, category, dc:creator, guid not a link
     /azernews/sitemap.xml                   urlset with lastmod and news:publication_date
+    /azernews/sitemap-index.xml             sitemap index: one child per month (Baku time), newest first,
+    /azernews/sitemap-{YYYY}-{MM}.xml[.gz]    with lastmod; the children are gzipped (.gz) or plain urlsets
     /azernews/{section}/{id}.html           article: date only as text "17 November 2026 14:35 (UTC+04:00)"
     /newsaz/news?page={page}                HTML listing, 10 articles a page, newest first (404 past the end)
     /newsaz/rss                             an HTML page with status 200 (News.Az has no feed)
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import gzip
 import hashlib
 import html
 import json
@@ -582,9 +585,12 @@ class _Handler(BaseHTTPRequestHandler):
 class SampleSites:
     """The three imitation sites on one local server. Use as a context manager or start()/stop()."""
 
-    def __init__(self, articles: list[dict] | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, articles: list[dict] | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 cache_pages: bool = True) -> None:
         self.host = host
         self.port = port
+        self.cache_pages = cache_pages  # False: article pages are rendered per request (big generated archives)
+        self._positions: dict[str, int] | None = None
         self._lock = threading.RLock()
         self._entries: dict[str, list[_Entry]] = {s: [] for s in SITES}  # newest first
         self._paths: dict[str, _Entry] = {}
@@ -683,6 +689,10 @@ class SampleSites:
     def azernews_sitemap_url(self) -> str:
         return self.base_url + "/azernews/sitemap.xml"
 
+    @property
+    def azernews_sitemap_index_url(self) -> str:
+        return self.base_url + "/azernews/sitemap-index.xml"
+
     def source_config(self) -> list[dict]:
         """The three ``[[sources]]`` tables pointing at this server."""
         hosts = [self.host]
@@ -719,6 +729,7 @@ class SampleSites:
                 self._modified[entry.site] + timedelta(seconds=1), _floor_second(entry.dt)
             )
             self._cache.clear()
+            self._positions = None
 
     def _insert(self, rec: dict) -> _Entry:
         path = _canonical_path(rec)
@@ -859,7 +870,7 @@ class SampleSites:
             resp = self._cache.get(path_qs)
             if resp is None:
                 resp = self._render(path, parse_qs(parts.query))
-                if resp.etag is not None:
+                if resp.etag is not None and (self.cache_pages or path not in self._paths):
                     self._cache[path_qs] = resp
         if resp.etag is not None and self._not_modified(req_headers, resp):
             headers = [("ETag", resp.etag)]
@@ -892,6 +903,21 @@ class SampleSites:
             return self._ok(self._azernews_feed(), "text/xml; charset=utf-8", self._modified["azernews"])
         if path == "/azernews/sitemap.xml":
             return self._ok(self._azernews_sitemap(), "application/xml; charset=utf-8", self._modified["azernews"])
+        if path == "/azernews/sitemap-index.xml":
+            return self._ok(self._azernews_sitemap_index(), "application/xml; charset=utf-8",
+                            self._modified["azernews"])
+        m = re.fullmatch(r"/azernews/sitemap-(\d{4})-(\d{2})\.xml(\.gz)?", path)
+        if m:
+            month = (int(m.group(1)), int(m.group(2)))
+            entries = [e for e in self._entries["azernews"] if _month(e.dt) == month]
+            if not entries:
+                return self._not_found()
+            resp = self._ok(self._azernews_sitemap(entries), "application/xml; charset=utf-8", entries[0].dt)
+            if m.group(3):
+                resp.body = gzip.compress(resp.body, mtime=0)
+                resp.headers = [("Content-Type", "application/x-gzip") if k == "Content-Type" else (k, v)
+                                for k, v in resp.headers]
+            return resp
         if path == "/newsaz/news":
             try:
                 page = int(query.get("page", ["1"])[0])
@@ -945,10 +971,9 @@ class SampleSites:
     def _related(self, entry: _Entry) -> list[tuple[str, str]]:
         items = self._entries[entry.site]
         want = _RELATED_COUNT[entry.site]
-        try:
-            i = items.index(entry)
-        except ValueError:
-            i = 0
+        if self._positions is None:
+            self._positions = {e.path: k for site in SITES for k, e in enumerate(self._entries[site])}
+        i = self._positions.get(entry.path, 0)
         others = [e for e in items[i + 1 : i + 1 + want] + items[max(0, i - want) : i] if e is not entry]
         out = [(e.record["title"], e.path) for e in others[:want]]
         filler = _CHROME_HEADLINES[entry.site]
@@ -1011,14 +1036,25 @@ class SampleSites:
             + "\n</channel>\n</rss>\n"
         )
 
-    def _azernews_sitemap(self) -> str:
+    def _azernews_sitemap_index(self) -> str:
+        newest: dict[tuple[int, int], datetime] = {}
+        for e in self._entries["azernews"]:
+            newest.setdefault(_month(e.dt), e.dt)
+        children = "\n".join(
+            f"<sitemap><loc>{self.base_url}/azernews/sitemap-{y:04d}-{m:02d}.xml.gz</loc>"
+            f"<lastmod>{dt.isoformat()}</lastmod></sitemap>" for (y, m), dt in newest.items())
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                + children + "\n</sitemapindex>\n")
+
+    def _azernews_sitemap(self, entries: list[_Entry] | None = None) -> str:
         base = self.base_url
         urls = "\n".join(
             f"<url><loc>{base}{e.path}</loc><lastmod>{e.dt.isoformat()}</lastmod>"
             f"<news:news><news:publication><news:name>AzerNews</news:name><news:language>en</news:language>"
             f"</news:publication><news:publication_date>{e.dt.isoformat()}</news:publication_date>"
             f"<news:title>{_xml_escape(e.record['title'])}</news:title></news:news></url>"
-            for e in self._entries["azernews"]
+            for e in (self._entries["azernews"] if entries is None else entries)
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -1087,6 +1123,11 @@ class SampleSites:
 """
 
 
+def _month(dt: datetime) -> tuple[int, int]:
+    local = dt.astimezone(BAKU)
+    return local.year, local.month
+
+
 def _cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
@@ -1129,15 +1170,17 @@ def _chrome_size(site: str) -> int:
     return len(_RENDERERS[site](rec, dt, base + "/" + site + "/x/1.html", base, related).encode("utf-8"))
 
 
-def generated_articles(n: int, *, start: datetime, seed: int = 0, size_bytes: int = 60_000) -> list[dict]:
-    """``n`` deterministic records for benchmarks: spread over the three sites and over the week from
-    ``start`` (naive = Baku time), about 1 in 10 SCO-positive, recombined from the sample paragraphs.
+def generated_articles(n: int, *, start: datetime, seed: int = 0, size_bytes: int = 60_000,
+                       span: timedelta = timedelta(days=7)) -> list[dict]:
+    """``n`` deterministic records for benchmarks: spread over the three sites and evenly over ``span`` (a
+    week unless given) from ``start`` (naive = Baku time), oldest first, about 1 in 10 SCO-positive,
+    recombined from the sample paragraphs.
     ``padding_paragraphs`` (rendered after ``paragraphs`` in the article body) bring each page to about
     ``size_bytes`` of HTML."""
     sco_pars, other_pars, sco_titles, other_titles, sco_sums, other_sums, other_sizes = _pools()
     rng = random.Random(seed)
     start = start.replace(tzinfo=BAKU) if start.tzinfo is None else start.astimezone(BAKU)
-    step = timedelta(seconds=7 * 86400 / max(n, 1))
+    step = span / max(n, 1)
     n_other = len(other_pars)
     out = []
     for i in range(n):

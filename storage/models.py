@@ -189,3 +189,58 @@ class DigestOutbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BackfillJob(Base):
+    """One `newsmon backfill` of one source over one date range: what a resumed backfill continues."""
+
+    __tablename__ = "backfill_jobs"
+    __table_args__ = (UniqueConstraint("source_id", "range_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    range_key: Mapped[str] = mapped_column(String(40))          # "2026-01-01..2026-03-31"; "2026-01-01.." open
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)      # the range as instants, end exclusive
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))               # running | stopped | complete | finished
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BackfillPage(Base):
+    """A discovery page of a backfill job (listing page, archive day, sitemap) and how it ended. Finished
+    pages are not requested again when the job resumes; failed ones are, a few times."""
+
+    __tablename__ = "backfill_pages"
+    job_id: Mapped[int] = mapped_column(ForeignKey("backfill_jobs.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))                 # listing | archive | sitemap
+    status: Mapped[str] = mapped_column(String(20))               # done | empty | loop | missing | failed
+    items: Mapped[int] = mapped_column(Integer, default=0)        # article links it gave
+    newest: Mapped[datetime | None] = mapped_column(UTCDateTime)  # newest published among them (listing stop)
+    fingerprint: Mapped[str | None] = mapped_column(String(40))   # of its link set (pagination loops)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BackfillSkip(Base):
+    """An article page a backfill fetched and did not store: published outside that backfill's range (or
+    with no date at all). Backfills whose range does not hold `published` skip it without a request."""
+
+    __tablename__ = "backfill_skips"
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SourceAlert(Base):
+    """An alert the admins were sent about a source (failing runs, or nothing stored for days) and that has
+    not yet been followed by its "recovered" email. The row is the memory that keeps a restarted process
+    from sending either email twice."""
+
+    __tablename__ = "source_alerts"
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    problem: Mapped[str] = mapped_column(String(20))              # failing | silent
+    detail: Mapped[str] = mapped_column(Text, default="")         # what the alert email said, in one line
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime)

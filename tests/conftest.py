@@ -159,3 +159,54 @@ def seed_digest_weeks(store: Any) -> dict[str, int]:
 
 
 DIGEST_W36 = {"A", "B", "C", "E", "F"}
+
+
+# ---- unattended operation (issue 6): a local SMTP server that can be switched off and on ----
+
+class LocalSMTP:
+    """aiosmtpd on 127.0.0.1 (no TLS) that keeps its port across stop() and start(): "SMTP is down"."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.messages: list[Any] = []
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._controller: Any = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 Message accepted"
+
+    @property
+    def up(self) -> bool:
+        return self._controller is not None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        if self._controller is None:
+            self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def toml(self) -> str:
+        """The [smtp] table that sends here."""
+        return f'[smtp]\nhost = "127.0.0.1"\nport = {self.port}\nsecurity = "none"\ntimeout_seconds = 5\n'
+
+
+@pytest.fixture
+def smtp() -> Iterator[LocalSMTP]:
+    server = LocalSMTP()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,174 @@
+"""Alert emails to the admins (`[alerts] recipients`): one when a source goes wrong, one when it works again.
+
+A source has a problem when its last `failures` runs all failed ("failing") or it has stored nothing for
+`silent_days` ("silent"). When a problem is first seen, one email goes out and the `source_alerts` table
+remembers it; while the problem lasts nothing more is sent, however many runs or restarts follow; when it
+ends, one "recovered" email goes out and the row goes. A send that fails changes nothing, so the next check
+tries again. Sources that start or end a problem at the same check share one email.
+
+    check_alerts(cfg, store, now) -> [Notice]          after every `run` (cron and daemon), under the run lock
+    decide(health, open_alerts, alerts) -> [Notice]        the pure part
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from digests.send import send_message
+from pipeline.config import AlertsConfig, Config
+from pipeline.errors import SendError
+from pipeline.health import SourceHealth, source_health
+from storage import queries as q
+from storage.engine import Store
+from storage.models import Source, SourceAlert
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[..., dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str        # failing | silent
+    detail: str      # one line for people
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str        # alert | recovered
+    source: str
+    problem: str     # the problem that started (alert) or ended (recovered)
+    detail: str
+
+
+def problem(h: SourceHealth, alerts: AlertsConfig) -> Problem | None:
+    """What is wrong with a source now, if anything: failing runs first, then silence."""
+    if h.failed_runs >= alerts.failures:
+        return Problem("failing", f"the last {h.failed_runs} runs failed; last error: {h.last_error}")
+    since = h.last_stored or h.first_run
+    # silent: runs went on for silent_days after the last article (a source not run meanwhile is not silent)
+    if since is not None and h.last_run is not None and h.last_run - since >= timedelta(days=alerts.silent_days):
+        what = "nothing stored since" if h.last_stored else "nothing stored at all since its first run on"
+        return Problem("silent", f"{what} {_when(since)} ({(h.last_run - since).days} days), although it "
+                       f"was run until {_when(h.last_run)}")
+    return None
+
+
+def decide(health: Sequence[SourceHealth], open_alerts: Mapping[str, str], alerts: AlertsConfig) -> list[Notice]:
+    """The emails due: an alert for a source whose problem is new, "recovered" for one whose problem ended.
+    `open_alerts` maps a source to the problem the admins were last told about."""
+    out = []
+    for h in health:
+        found = problem(h, alerts)
+        told = open_alerts.get(h.name)
+        if found is not None and told is None:
+            out.append(Notice("alert", h.name, found.kind, found.detail))
+        elif found is None and told is not None:
+            stored = f"last article stored {_when(h.last_stored)}" if h.last_stored else "no article stored yet"
+            out.append(Notice("recovered", h.name, told,
+                              f"the last run went through ({_when(h.last_run)}); {stored}"))
+    return out
+
+
+def open_alerts(session: Session) -> dict[str, SourceAlert]:
+    """Source name -> its alert not yet followed by a "recovered" email."""
+    return {name: alert for name, alert in session.execute(
+        select(Source.name, SourceAlert).join(Source, Source.id == SourceAlert.source_id)).all()}
+
+
+def check_alerts(cfg: Config, store: Store, now: datetime, *, send: Sender = send_message) -> list[Notice]:
+    """Send the alert and recovery emails now due; returns the notices sent. No recipients: does nothing."""
+    if not cfg.alerts.recipients:
+        return []
+    with store.read() as s:
+        health = source_health(s, cfg, now)
+        told = {name: alert.problem for name, alert in open_alerts(s).items()}
+    notices = decide(health, told, cfg.alerts)
+    by_name = {h.name: h for h in health}
+    sent: list[Notice] = []
+    for kind in ("alert", "recovered"):
+        group = [n for n in notices if n.kind == kind]
+        if not group:
+            continue
+        message = build_message(group, [by_name[n.source] for n in group], sender=cfg.digest.sender,
+                                recipients=cfg.alerts.recipients, now=now)
+        password = os.environ.get(cfg.smtp.password_env) if cfg.smtp.username else None
+        try:
+            refused = send(message.as_bytes(), smtp=cfg.smtp, sender=cfg.digest.sender,
+                           recipients=list(cfg.alerts.recipients), password=password)
+        except SendError as e:
+            log.error("%s email about %s not sent: %s; trying again after the next run", kind,
+                      ", ".join(n.source for n in group), e)
+            continue
+        if refused:
+            log.warning("%s email: refused by the server for %s", kind, "; ".join(f"{a} ({r})"
+                                                                                 for a, r in refused.items()))
+        with store.write() as s:
+            ids = q.source_ids(s, [n.source for n in group])
+            for n in group:
+                if kind == "alert":
+                    s.merge(SourceAlert(source_id=ids[n.source], problem=n.problem, detail=n.detail, alerted_at=now))
+                else:
+                    s.execute(delete(SourceAlert).where(SourceAlert.source_id == ids[n.source]))
+        for n in group:
+            (log.warning if kind == "alert" else log.info)("%s: %s email sent to %s: %s", n.source, kind,
+                                                           ", ".join(cfg.alerts.recipients), n.detail)
+        sent += group
+    return sent
+
+
+def build_message(notices: Sequence[Notice], health: Sequence[SourceHealth], *, sender: str,
+                  recipients: Sequence[str], now: datetime) -> EmailMessage:
+    """A plain-text email about notices of one kind, with each source's health for context."""
+    kind = notices[0].kind
+    names = [n.source for n in notices]
+    if kind == "alert":
+        subject = (f"newsmon: {names[0]} is {'failing' if notices[0].problem == 'failing' else 'silent'}"
+                   if len(names) == 1 else f"newsmon: {len(names)} sources need attention: {', '.join(names)}")
+    else:
+        subject = f"newsmon: {', '.join(names)} recovered"
+    lines: list[str] = []
+    for n, h in zip(notices, health):
+        state = n.problem.upper() if kind == "alert" else f"RECOVERED (was {n.problem})"
+        lines += [f"{n.source}: {state}", f"  {n.detail}",
+                  f"  last run: {_when(h.last_run)}; last run without errors: {_when(h.last_success)}",
+                  f"  last article stored: {_when(h.last_stored)}; {h.items_per_day:.1f} a day over the last week"]
+        for u in h.urls:
+            status = "ok" if u.ok else f"{u.consecutive_failures} failures in a row"
+            lines.append(f"  {u.url}: {status}" + (f" — {u.last_error}" if not u.ok and u.last_error else ""))
+        lines.append("")
+    if kind == "alert":
+        lines += ["`newsmon check --source NAME` shows what each of its URLs answers now; `newsmon status` shows",
+                  "the health of every source. You get this email once; another one says when it works again."]
+    else:
+        lines += ["Nothing more needs doing. `newsmon status` shows the health of every source."]
+    message = EmailMessage(policy=policy.SMTP)   # CRLF line ends, as sent
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(now.astimezone(UTC))
+    message["Message-ID"] = make_msgid("newsmon-alert", domain=sender.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n".join(lines) + "\n")
+    return message
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if value is not None else "never"
+
+
+def as_json(alert: SourceAlert | None) -> dict[str, Any] | None:
+    if alert is None:
+        return None
+    return {"problem": alert.problem, "detail": alert.detail, "alerted_at": alert.alerted_at.isoformat()}

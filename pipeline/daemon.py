@@ -1,0 +1,516 @@
+"""`newsmon daemon`: `run` every `[schedule] fetch_every` and the digest at `[digest] send_at`, for months.
+
+The database, not the scheduler, remembers what was done. APScheduler (3.x, jobs in memory, coalescing, one
+instance per job, no misfire limit) only wakes the daemon up; what is due is decided from the clock and the
+database by a pure function:
+
+    DigestSchedule.due(now, sent=..., pending=..., watching_since=...) -> [Week]   the digests to send now
+
+- Catch-up: on start and after every run, the last complete week's digest is sent if its send time has
+  passed and it has not been sent (the machine was off, SMTP was down), and a digest left in the outbox by a
+  failed send is sent again. Once: the digest lock and `digests_sent` make sure of it.
+- No hang: every job has a deadline (`run_deadline`, `digest_deadline`, and within a run each source its
+  `source_deadline`); a job past it is abandoned and the schedule goes on.
+- Signals: SIGTERM/SIGINT cancel the run in flight (the article being fetched is abandoned, finished ones are
+  stored, the run is recorded as interrupted), the locks are released, exit 0 within 10 s. SIGHUP reloads
+  the config; an invalid one is logged and the running one kept.
+- Every few seconds the wall clock is compared with the monotonic one: a jump (suspend and resume, the time
+  being set) runs what is due at once. An INFO heartbeat line is logged every hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
+
+from digests.service import run_digest
+from digests.week import Week, last_complete_week, parse_week, week_of
+from pipeline.alerts import check_alerts
+from pipeline.config import Config, DigestConfig, load_config
+from pipeline.errors import LockedError, NewsmonError, SendError
+from pipeline.ingest import Clock, RunReport, run_sources, source_deadline, utc_now
+from storage.engine import Store, open_store
+from storage.lock import run_lock
+from storage.models import DigestOutbox, DigestSent, Run
+
+log = logging.getLogger(__name__)
+
+# APScheduler's defaults skip a job that is a second late; here a late job runs, once.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+TICK_SECONDS = 5.0            # how often the main loop checks signals, the clock and the heartbeat
+HEARTBEAT_SECONDS = 3600.0
+JUMP_SECONDS = 60.0           # the wall clock moving this much more (or less) than the monotonic one is a jump
+STOP_GRACE_SECONDS = 6.0      # SIGTERM: how long the job in flight gets to wind down
+EXIT_DEADLINE_SECONDS = 9.0   # SIGTERM: the process is gone by then, whatever hangs
+RUN_DEADLINE_SLACK = 120.0    # "auto" run deadline: the longest source deadline plus this
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Ingest = Callable[[Config, Store], "RunReport | None"]
+
+
+# ---- the pure core: when digests are due ----
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """`[digest] send_at` in `[digest] timezone`: the digest of an ISO week is due at that weekday and time
+    of the week after it."""
+
+    tz: ZoneInfo
+    weekday: int          # 0 = Monday
+    at: clock_time
+
+    @classmethod
+    def from_config(cls, digest: DigestConfig) -> DigestSchedule:
+        day, hhmm = digest.send_at.strip().lower().split()
+        hour, minute = hhmm.split(":")
+        return cls(digest.timezone, _DAYS.index(day), clock_time(int(hour), int(minute)))
+
+    def send_time(self, week: Week) -> datetime:
+        """When the digest of `week` is due, in UTC. A wall time that a DST change skips is read with the
+        offset before the change (Europe/Berlin 02:30 on the spring Sunday is 03:30 summer time); a wall time
+        that happens twice is its first occurrence. Either way there is exactly one send time a week."""
+        day = week.monday + timedelta(days=7 + self.weekday)
+        return datetime.combine(day, self.at, self.tz).astimezone(UTC)
+
+    def next_send_time(self, after: datetime, *, inclusive: bool = False) -> datetime:
+        """The first send time after `after` (or at it, with `inclusive`)."""
+        week = week_of(after, self.tz).previous()   # its digest is due during the week of `after`
+        for k in range(3):
+            at = self.send_time(week.shifted(k))
+            if at > after or (inclusive and at == after):
+                return at
+        raise AssertionError("a week without a send time")
+
+    def due(self, now: datetime, *, sent: Collection[str], pending: Collection[str] = (),
+            watching_since: datetime | None) -> list[Week]:
+        """The digests to send at `now`: those left in the outbox by a failed send (`pending`), then that of
+        the latest week whose send time has passed (the last complete week's from its send time on; until
+        then the week before's, which a late `send_at` such as "sun 02:30" leaves little time for) — unless
+        it was sent, or newsmon was not running yet at that send time (`watching_since`: its first run), so a
+        new installation does not open with a digest of a week it never watched."""
+        out = [parse_week(label, self.tz) for label in sorted(pending)]
+        week = last_complete_week(now, self.tz)
+        at = self.send_time(week)
+        if now < at:
+            week = week.previous()
+            at = self.send_time(week)
+        if week.label not in sent and week.label not in pending and watching_since is not None \
+                and watching_since <= at:
+            out.append(week)
+        return out
+
+
+class DigestTrigger(BaseTrigger):
+    """APScheduler trigger firing at each send time of a DigestSchedule (aware UTC datetimes)."""
+
+    __slots__ = ("schedule",)
+
+    def __init__(self, schedule: DigestSchedule) -> None:
+        self.schedule = schedule
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+        if previous_fire_time is None:
+            return self.schedule.next_send_time(now, inclusive=True)
+        return self.schedule.next_send_time(previous_fire_time)
+
+    def __str__(self) -> str:
+        return f"digest[{_DAYS[self.schedule.weekday]} {self.schedule.at:%H:%M} {self.schedule.tz.key}]"
+
+
+@dataclass
+class ClockWatch:
+    """Compares the wall clock with the monotonic clock, which stands still while the machine sleeps."""
+
+    wall: datetime
+    mono: float
+    threshold: float = JUMP_SECONDS
+
+    def observe(self, wall: datetime, mono: float) -> float | None:
+        """Seconds the wall clock moved beyond the monotonic one since the last call, if that is a jump."""
+        drift = (wall - self.wall).total_seconds() - (mono - self.mono)
+        self.wall, self.mono = wall, mono
+        return drift if abs(drift) >= self.threshold else None
+
+
+def next_run_after(now: datetime, last_started: datetime | None, every: float) -> datetime:
+    """When the next run is due after the clock jumped: now if one is overdue by the wall clock (or the clock
+    went back before the last run), else one interval after the last run."""
+    if last_started is None or now < last_started:
+        return now
+    return max(now, last_started + timedelta(seconds=every))
+
+
+def run_deadline(cfg: Config) -> float:
+    """`[schedule] run_deadline`, or the longest source deadline plus two minutes (sources run side by side)."""
+    if cfg.schedule.run_deadline_seconds is not None:
+        return cfg.schedule.run_deadline_seconds
+    return max((source_deadline(cfg, s) for s in cfg.sources), default=0.0) + RUN_DEADLINE_SLACK
+
+
+# ---- the daemon ----
+
+class Daemon:
+    """The jobs (`run_job`, `digest_job`) are plain methods on an injectable clock, so a test can drive them
+    through simulated weeks; `serve()` wires them to APScheduler and the signals."""
+
+    def __init__(self, config_path: Path, cfg: Config, *, clock: Clock = utc_now,
+                 monotonic: Callable[[], float] = time.monotonic, ingest: Ingest | None = None,
+                 on_config: Callable[[Config], None] | None = None) -> None:
+        self.config_path = config_path
+        self.cfg = cfg
+        self.clock = clock
+        self.monotonic = monotonic
+        self.on_config = on_config
+        self._ingest = ingest or self._ingest_sources
+        self._store: Store | None = None
+        self.scheduler: Any = None
+        self.stopping = threading.Event()
+        self._abandon = threading.Event()
+        self._task_lock = threading.Lock()
+        self._run_task: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+        self._workers: set[threading.Thread] = set()
+        self.last_run: tuple[datetime, str] | None = None     # (started, outcome) of the latest run job
+        self._started = monotonic()
+        self._heartbeat_at = self._started
+        self._watch = ClockWatch(clock(), self._started)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.cfg.storage.url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def jobs(self, now: datetime) -> list[tuple[str, BaseTrigger, datetime]]:
+        """(job, trigger, first fire time): both start at once — the first run, and the catch-up on start."""
+        every = self.cfg.schedule.fetch_every_seconds
+        return [("run", IntervalTrigger(seconds=every, start_date=now, timezone=UTC), now),
+                ("digest", DigestTrigger(DigestSchedule.from_config(self.cfg.digest)), now)]
+
+    # -- jobs
+
+    def run_job(self) -> None:
+        """One run of every source, then the alerts, then the digest catch-up."""
+        cfg = self.cfg
+        started = self.clock()
+        outcome = "failed"
+        try:
+            with run_lock(self.store):
+                report = self._ingest(cfg, self.store)
+                outcome = "stopped" if report is None else ("ok" if report.exit_code == 0 else "partial")
+                for rep in report.sources if report is not None else ():
+                    (log.info if rep.ok else log.warning)("run: %s", rep.line())
+                if not self.stopping.is_set():
+                    check_alerts(cfg, self.store, self.clock())
+        except LockedError as e:
+            outcome = "skipped"
+            log.warning("run skipped: %s", e)
+        except NewsmonError as e:
+            log.error("run failed: %s", e)
+        except Exception:
+            log.exception("run failed")
+        self.last_run = (started, outcome)
+        if not self.stopping.is_set():
+            self.digest_job()
+
+    def digest_job(self) -> list[str]:
+        """Send the digests due now (see DigestSchedule.due); returns the weeks sent."""
+        cfg = self.cfg
+        if not cfg.digest.recipients:
+            return []
+        schedule = DigestSchedule.from_config(cfg.digest)
+        with self.store.read() as s:
+            sent = set(s.scalars(sql_select(DigestSent.week)))
+            pending = set(s.scalars(sql_select(DigestOutbox.week)))
+            watching = s.scalar(sql_select(func.min(Run.started_at)).where(Run.command == "run"))
+        done = []
+        for week in schedule.due(self.clock(), sent=sent, pending=pending, watching_since=watching):
+            try:
+                with run_lock(self.store, "digest"):
+                    outcome = run_digest(cfg, self.store, week=week, now=self.clock())
+            except LockedError:
+                log.info("digest %s: another newsmon is sending it", week.label)
+                continue
+            except SendError as e:
+                log.error("%s; the daemon tries again after the next run", e)
+                continue
+            except NewsmonError as e:
+                log.error("digest %s: %s", week.label, e)
+                continue
+            (log.warning if outcome.exit_code else log.info)("%s", outcome.line())
+            if outcome.status == "sent":
+                done.append(week.label)
+        return done
+
+    def _ingest_sources(self, cfg: Config, store: Store) -> RunReport | None:
+        """run_sources under the run deadline, cancellable from the main thread; None if cut short."""
+        from pipeline.classify import build_classifier
+
+        classifier = build_classifier(cfg.topics, cfg.path)
+        deadline = run_deadline(cfg)
+
+        async def bounded() -> RunReport | None:
+            with self._task_lock:
+                if self.stopping.is_set():
+                    return None
+                self._run_task = (asyncio.get_running_loop(), asyncio.current_task())  # type: ignore[assignment]
+            try:
+                async with asyncio.timeout(deadline):
+                    return await run_sources(cfg, store, cfg.sources, classifier=classifier, now=self.clock)
+            finally:
+                with self._task_lock:
+                    self._run_task = None
+
+        try:
+            return asyncio.run(bounded())
+        except TimeoutError:
+            log.error("run stopped at its deadline of %s (schedule.run_deadline); what it stored is kept",
+                      _span(deadline))
+        except asyncio.CancelledError:
+            log.info("run interrupted; the articles it finished are stored")
+        return None
+
+    def cancel_run(self) -> None:
+        """Cancel the run in flight, if any (from any thread)."""
+        with self._task_lock:
+            if self._run_task is None:
+                return
+            loop, task = self._run_task
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(task.cancel)
+
+    # -- the main loop
+
+    def serve(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit status (0). Must be called in the main thread."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        try:
+            with run_lock(self.store, "daemon"):
+                signals = _Signals((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+                why = "an error"
+                try:
+                    self.scheduler = BackgroundScheduler(
+                        jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)},
+                        job_defaults=JOB_DEFAULTS, timezone=UTC)
+                    for job_id, trigger, first in self.jobs(self.clock()):
+                        self.scheduler.add_job(self._job, trigger, args=(job_id,), id=job_id, name=job_id,
+                                               next_run_time=first)
+                    self.scheduler.start()
+                    log.info("daemon started (pid %d): run every %s, %s; config %s", os.getpid(),
+                             _span(self.cfg.schedule.fetch_every_seconds),
+                             self._next_digest_text(self.clock()), self.config_path)
+                    if not self.cfg.digest.recipients:
+                        log.warning("no [digest] recipients: the daemon sends no digest")
+                    while True:
+                        signum = signals.wait(TICK_SECONDS)
+                        if signum in (signal.SIGTERM, signal.SIGINT):
+                            why = signal.Signals(signum).name
+                            break
+                        if signum == signal.SIGHUP:
+                            self.reload()
+                        self.tick()
+                finally:
+                    self._shutdown(why)
+                    signals.close()
+        finally:
+            self.close()
+        return 0
+
+    def _job(self, job_id: str) -> None:
+        """What APScheduler calls: the job in a worker thread of its own, waited for until its deadline.
+        A job past its deadline is abandoned (a run is cancelled) so that the schedule goes on."""
+        if self.stopping.is_set():
+            return
+        cfg = self.cfg
+        # a run job is the run, the alert emails, then the digest catch-up
+        work, deadline = ((self.run_job, run_deadline(cfg) + cfg.schedule.digest_deadline_seconds + 60.0)
+                          if job_id == "run" else (self.digest_job, cfg.schedule.digest_deadline_seconds))
+        finished = threading.Event()
+
+        def target() -> None:
+            try:
+                work()
+            except BaseException:
+                log.exception("%s job failed", job_id)
+            finally:
+                finished.set()
+
+        thread = threading.Thread(target=target, name=f"newsmon-{job_id}", daemon=True)
+        self._workers.add(thread)
+        thread.start()
+        end = time.monotonic() + deadline
+        while not finished.wait(0.25):
+            if self._abandon.is_set():
+                return
+            if time.monotonic() >= end:
+                log.error("the %s job is still running after its deadline of %s; abandoned, the schedule goes on",
+                          job_id, _span(deadline))
+                if job_id == "run":
+                    self.cancel_run()
+                return
+        self._workers.discard(thread)
+
+    def _shutdown(self, why: str) -> None:
+        log.info("stopping (%s)", why)
+        self.stopping.set()
+        watchdog = threading.Timer(EXIT_DEADLINE_SECONDS, _exit_now)
+        watchdog.daemon = True
+        watchdog.start()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.cancel_run()
+        end = time.monotonic() + STOP_GRACE_SECONDS
+        for thread in list(self._workers):
+            thread.join(max(0.0, end - time.monotonic()))
+        still = sorted(t.name for t in self._workers if t.is_alive())
+        self._abandon.set()
+        if still:
+            log.warning("abandoning %s at exit", ", ".join(still))
+        else:
+            watchdog.cancel()
+        log.info("daemon stopped")
+
+    def tick(self) -> None:
+        """Between signals: notice a clock jump, log the heartbeat."""
+        now, mono = self.clock(), self.monotonic()
+        jump = self._watch.observe(now, mono)
+        if jump is not None:
+            log.warning("the clock jumped %s%s (suspend and resume, or the time was set); running what is due",
+                        "+" if jump > 0 else "-", _span(abs(jump)))
+            self.run_due(now)
+        if mono - self._heartbeat_at >= HEARTBEAT_SECONDS:
+            self._heartbeat_at = mono
+            log.info("%s", self.heartbeat(now))
+
+    def run_due(self, now: datetime) -> None:
+        if self.scheduler is None:
+            return
+        last = self.last_run[0] if self.last_run else None
+        self.scheduler.modify_job("run", next_run_time=next_run_after(now, last, self.cfg.schedule.fetch_every_seconds))
+        self.scheduler.modify_job("digest", next_run_time=now)
+
+    def heartbeat(self, now: datetime) -> str:
+        up = self.monotonic() - self._started
+        last = "none yet" if self.last_run is None else f"{_when(self.last_run[0])} ({self.last_run[1]})"
+        job = self.scheduler.get_job("run") if self.scheduler is not None else None
+        next_run = _when(job.next_run_time) if job is not None and job.next_run_time else "-"
+        return (f"heartbeat: up {_span(up)}; last run {last}; next run {next_run}; "
+                f"{self._next_digest_text(now)}")
+
+    def _next_digest_text(self, now: datetime) -> str:
+        if not self.cfg.digest.recipients:
+            return "no digest (no recipients)"
+        schedule = DigestSchedule.from_config(self.cfg.digest)
+        at = schedule.next_send_time(now)
+        return f"next digest {at.astimezone(schedule.tz):%a %Y-%m-%d %H:%M %Z}"
+
+    def reload(self) -> bool:
+        """SIGHUP: read the config again; if it is invalid, log why and keep the running one."""
+        from pipeline.classify import build_classifier
+
+        try:
+            cfg = load_config(self.config_path)
+            build_classifier(cfg.topics, cfg.path)
+        except NewsmonError as e:
+            log.error("SIGHUP: config not reloaded, the daemon keeps running with the previous one: %s", e)
+            return False
+        if cfg.storage.url != self.cfg.storage.url:
+            log.warning("SIGHUP: storage.url changed; that takes a restart (the daemon keeps its database)")
+            cfg = replace(cfg, storage=self.cfg.storage)
+        old, self.cfg = self.cfg, cfg
+        if self.on_config is not None:
+            self.on_config(cfg)
+        if self.scheduler is not None:
+            now = self.clock()
+            every = cfg.schedule.fetch_every_seconds
+            if every != old.schedule.fetch_every_seconds:
+                start = next_run_after(now, self.last_run[0] if self.last_run else None, every)
+                self.scheduler.reschedule_job("run", trigger=IntervalTrigger(seconds=every, start_date=start,
+                                                                              timezone=UTC))
+            if cfg.digest != old.digest:
+                self.scheduler.reschedule_job("digest", trigger=DigestTrigger(DigestSchedule.from_config(cfg.digest)))
+        log.info("SIGHUP: config reloaded from %s", self.config_path)
+        return True
+
+
+class _Signals:
+    """Signals as events the main loop waits for: the handlers only note the signal, and the wake-up fd
+    makes the wait return at once."""
+
+    def __init__(self, signums: tuple[int, ...]) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self.pending: list[int] = []
+        self._previous = {s: signal.signal(s, self._note) for s in signums}
+        self._previous_fd = signal.set_wakeup_fd(self._write)
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.pending.append(signum)
+
+    def wait(self, timeout: float) -> int | None:
+        if not self.pending:
+            select.select([self._read], [], [], timeout)
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._read, 512):
+                pass
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            if stop in self.pending:
+                return stop
+        return self.pending.pop(0) if self.pending else None
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous_fd)
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        os.close(self._read)
+        os.close(self._write)
+
+
+def _exit_now() -> None:
+    log.error("still not stopped %g s after the signal; exiting now (the locks go with the process)",
+              EXIT_DEADLINE_SECONDS)
+    logging.shutdown()
+    os._exit(0)
+
+
+def _when(value: datetime) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _span(seconds: float) -> str:
+    """'45 s', '30 min', '2 h 5 min', '3 d 4 h'."""
+    seconds = round(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    minutes, hours = seconds // 60, seconds // 3600
+    if hours < 2:
+        return f"{minutes} min"
+    if hours < 48:
+        return f"{hours} h" + (f" {minutes % 60} min" if minutes % 60 else "")
+    return f"{hours // 24} d" + (f" {hours % 24} h" if hours % 24 else "")
