@@ -125,7 +125,7 @@ def test_every_schedule_alerts_and_logging_key_is_documented_in_the_shipped_conf
         assert set(shipped[table]) == names, table
         for name in names:
             assert re.search(rf"^{name}\s*=.*#", text, re.MULTILINE), f"[{table}] {name} has no comment"
-    operations = (root / "docs" / "operations.md").read_text(encoding="utf-8")
+    operations = (root / "README.md").read_text(encoding="utf-8")
     for table, names in keys.items():
         for name in names:
-            assert f"| `[{table}] {name}` |" in operations, f"[{table}] {name} is not in docs/operations.md"
+            assert f"| `[{table}] {name}` |" in operations, f"[{table}] {name} is not in README.md"
