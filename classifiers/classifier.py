@@ -1,23 +1,35 @@
 """Topic rules applied to an article: which topics it carries, with the evidence a reader can check.
 
-Speed matters because `reclassify` re-runs every rule over the whole archive after each edit. The common path
-counts terms without keeping positions: one pass of the combined pattern over the folded text, then a cached
-answer per distinct stretch found.
-Positions are worked out only where they are needed: snippets for the topics that matched, proximity rules,
-and raw-regex terms (which live outside the combined matcher).
+Speed matters because `reclassify` re-runs every rule over the whole archive after each edit, and ingest
+classifies every article of every feed. An article goes through, cheapest first:
+
+1. the prefilter (``matcher.Prefilter``), when every topic needs some group of few terms (the shipped rules
+   all need the SCO group): if none of those terms can occur, nothing else is done, which is the fate of
+   most articles of a news stream;
+2. one pass of the combined pattern over title and body, then a cached answer per distinct stretch found
+   ("Azerbaijan", "SCO" recur in thousands of articles): which topic, group and term each one is;
+3. the group rules of all topics at once, as bit operations (``_Rules``); only topics whose rule holds are
+   scored, and only those that reach their threshold get terms and snippets;
+4. snippets, for the first few matches of each such topic, sharing the sentence look-ups between topics.
+
+Positions of single matches are worked out in full only for proximity rules and raw-regex terms (which live
+outside the combined matcher). The results are those of the plain path (``prefilter=False``, every step for
+every topic); tests/test_classifiers_paths.py compares the two.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from classifiers.fold import fold_view
-from classifiers.matcher import Matcher
+from classifiers.fold import lower_view
+from classifiers.matcher import Matcher, Prefilter
 from classifiers.rules import TopicSpec, parse_topics
 from classifiers.terms import CompiledTerm
 
@@ -27,10 +39,14 @@ MAX_SNIPPETS = 3
 SNIPPET_SIDE_WORDS = 12  # words kept on each side of a match when its sentence is too long
 SENTENCE_MAX_WORDS = 40  # a sentence up to this long is shown whole
 _SNIPPET_CANDIDATES = 5  # matches looked at when choosing snippets
+_SNIPPET_REACH = 400  # characters looked at each side of a match for the ends of its sentence
+_INDEX_FROM = 2  # matches to place from which an article's sentence ends are listed once
 _CACHE_LIMIT = 200_000
 _WS = re.compile(r"\s+")
-_TOKEN = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”»)\]]*(?=\s)|\n")
+_SENTENCE_MARKS = ".!?…"
+_SENTENCE_ENDS = [re.compile(re.escape(c) + r"[\"'”»)\]]*(?=\s)") for c in _SENTENCE_MARKS] + [re.compile("\n")]
+_CLOSERS = frozenset("\"'”»)]")
 
 
 @dataclass(frozen=True)
@@ -61,32 +77,28 @@ class _Use(NamedTuple):
     order: int
 
 
-class _Tally:
-    __slots__ = ("groups", "score", "terms")
+class _Resolved(NamedTuple):
+    """What one stretch of text found by the matcher means for one topic (offsets within the stretch), and
+    the same counted: score, groups (a bit each) and term counts of the matches kept."""
 
-    def __init__(self) -> None:
-        self.terms: dict[str, int] = {}
-        self.groups: set[int] = set()
-        self.score = 0.0
+    topic: int
+    items: tuple[_Item, ...]
+    exclusions: tuple[tuple[int, int], ...]
+    score: float
+    mask: int
+    terms: tuple[tuple[str, int], ...]
 
-    def add_items(self, items: Iterable[_Item], factor: float = 1.0) -> None:
-        terms = self.terms
-        for it in items:
-            terms[it.term] = terms.get(it.term, 0) + 1
-            self.groups.add(it.group)
-            self.score += it.weight * factor
 
-    def add_tally(self, other: _Tally, factor: float = 1.0, times: int = 1) -> None:
-        """Add ``other`` seen ``times`` times, its score weighted by ``factor`` (the title weight)."""
-        terms = self.terms
-        for term, n in other.terms.items():
-            terms[term] = terms.get(term, 0) + n * times
-        self.groups |= other.groups
-        self.score += other.score * factor * times
+class _Stretch(NamedTuple):
+    """A distinct stretch of text, resolved once and cached: per topic what it means, and ``present``, one
+    bit per (group, topic) with a counted match here, bit ``group * number of topics + topic``."""
+
+    present: int
+    topics: tuple[_Resolved, ...]
 
 
 class _Scan:
-    """One pass of the combined pattern over a text: where each stretch was found, and what it was."""
+    """One pass of the combined pattern over a text: where each stretch was found; and the raw-regex matches."""
 
     __slots__ = ("raw", "spans", "text")
 
@@ -96,25 +108,18 @@ class _Scan:
         self.raw = raw
 
 
-class _Resolved(NamedTuple):
-    """What one stretch of text found by the matcher means for one topic (offsets within the stretch)."""
+def compile_topics(tables: Mapping[str, Mapping[str, Any]], *, prefilter: bool = True) -> Classifier:
+    """Compile the parsed ``[topics]`` table once; every rule mistake is a RuleError naming topic and term.
 
-    topic: int
-    items: tuple[_Item, ...]
-    exclusions: tuple[tuple[int, int], ...]
-    tally: _Tally
-
-
-def compile_topics(tables: Mapping[str, Mapping[str, Any]]) -> Classifier:
-    """Compile the parsed ``[topics]`` table once; every rule mistake is a RuleError naming topic and term."""
+    ``prefilter=False`` scans every article in full (the results are the same; tests compare the two)."""
     specs, terms = parse_topics(tables)
-    return Classifier(specs, terms)
+    return Classifier(specs, terms, prefilter=prefilter)
 
 
 class Classifier:
     """All topics' rules, compiled into one matcher."""
 
-    def __init__(self, specs: list[TopicSpec], terms: list[CompiledTerm]) -> None:
+    def __init__(self, specs: list[TopicSpec], terms: list[CompiledTerm], *, prefilter: bool = True) -> None:
         self.specs = tuple(specs)
         self.topics: tuple[str, ...] = tuple(s.name for s in specs)
         self._matcher = Matcher(terms)
@@ -128,67 +133,116 @@ class Classifier:
                     order += 1
             for term in spec.exclude:
                 self._uses[term.compiled.uid].append(_Use(t, -1, 0.0, term.text, -1))
-        self._cache: dict[str, tuple[_Resolved, ...]] = {}
+        self._rules = _Rules(specs)
+        self._cache: dict[str, _Stretch] = {}
+        self._prefilter = _prefilter(specs, terms, self._matcher.word_start) if prefilter else None
 
     def classify(self, title: str, text: str) -> dict[str, TopicMatch]:
         """Only topics whose rule holds and whose score reaches the threshold, in config order."""
-        head = self._scan(_normalize(" ".join(title.split())))
-        body = self._scan(_normalize(text))
-        head_tally, head_raw = self._count(head)
-        body_tally, body_raw = self._count(body)
-        candidates = sorted(set(head_tally) | set(body_tally) | head_raw | body_raw)
+        head_text = _normalize(" ".join(title.split()))
+        body_text = _normalize(text)
+        # title + NUL + text: scanned in one pass (see Matcher.spans_of_pair), lower-cased once for both uses
+        joined = head_text + "\x00" + body_text if head_text else body_text
+        gate = self._prefilter
+        lowered = lower_view(joined) if gate is not None and gate.lowers else None
+        if gate is not None and not gate.maybe_in(head_text, body_text, joined, lowered):
+            return {}
+        head_spans, body_spans = self._matcher.spans_of_pair(head_text, body_text, joined, lowered)
+        raw_terms = self._matcher.raw
+        head = _Scan(head_text, head_spans, self._raw_matches(head_text) if raw_terms else [])
+        body = _Scan(body_text, body_spans, self._raw_matches(body_text) if raw_terms else [])
+        if not (head_spans or body_spans or head.raw or body.raw):
+            return {}
+        head_seen, head_present = self._seen(head)
+        body_seen, body_present = self._seen(body)
+        head_raw = self._raw_topics(head)
+        body_raw = self._raw_topics(body)
+        # Topics whose rule holds on the groups present; those a raw regex touched are checked one by one,
+        # with positions (a regex match may overlap a plain one and push it out).
+        candidates = self._rules.holding(head_present | body_present)
+        raw_topics = head_raw | body_raw
+        if raw_topics:
+            candidates = sorted(set(candidates).difference(raw_topics) | raw_topics)
+        if not candidates:
+            return {}
+        wanted = set(candidates)
+        head_hits = _hits_by_topic(head_seen, wanted)
+        body_hits = _hits_by_topic(body_seen, wanted)
         positioned: dict[tuple[int, int], list[_Item]] = {}  # (0 title | 1 body, topic) -> all items
-
-        def items(which: int, t: int) -> list[_Item]:
-            key = (which, t)
-            if key not in positioned:
-                positioned[key] = self._positioned(body if which else head, {t})[t]
-            return positioned[key]
-
-        passed: list[tuple[int, _Tally]] = []
+        scans = (head, body)
+        items = functools.partial(self._items, positioned, scans)
+        passed: list[tuple[int, float]] = []
         for t in candidates:
             spec = self.specs[t]
-            tally = _Tally()
+            # the score adds up in the order the per-text tallies always used, so it is the same float
+            score = 0.0
+            mask = 0
             if t in head_raw:
-                tally.add_items(items(0, t), spec.title_weight)
-            elif t in head_tally:
-                tally.add_tally(head_tally[t], spec.title_weight)
+                factor = spec.title_weight
+                for it in items(0, t):
+                    score += it.weight * factor
+                    mask |= 1 << it.group
+            elif t in head_hits:
+                part = 0.0
+                for r, starts in head_hits[t]:
+                    part += r.score * len(starts)
+                    mask |= r.mask
+                score += part * spec.title_weight
             if t in body_raw:
-                tally.add_items(items(1, t))
-            elif t in body_tally:
-                tally.add_tally(body_tally[t])
-            if not _rule_holds(spec, tally.groups) or tally.score < spec.threshold - 1e-9:
+                for it in items(1, t):
+                    score += it.weight * 1.0
+                    mask |= 1 << it.group
+            elif t in body_hits:
+                part = 0.0
+                for r, starts in body_hits[t]:
+                    part += r.score * len(starts)
+                    mask |= r.mask
+                score += part
+            if t in raw_topics and not self._rules.holds(t, mask):
+                continue
+            if score < spec.threshold - 1e-9:
                 continue
             if spec.near and not (_near(spec, head.text, items(0, t)) or _near(spec, body.text, items(1, t))):
                 continue
-            passed.append((t, tally))
+            passed.append((t, score))
         if not passed:
             return {}
-        need = {t for t, _tally in passed if (1, t) not in positioned}
-        firsts = self._positioned(body, need, limit=_SNIPPET_CANDIDATES) if need else {}
-        bounds: dict[tuple[int, int], tuple[int, int, bool, bool]] = {}
+        found = {t: positioned[(1, t)] if (1, t) in positioned else
+                 _first_places(body_hits[t]) if t in body_hits else [] for t, _score in passed}
+        snippets = _Snippets(body.text, head.text, found.values())
         result: dict[str, TopicMatch] = {}
-        for t, tally in passed:
+        for t, score in passed:
             name = self.specs[t].name
-            found = positioned.get((1, t)) or firsts.get(t, [])
-            terms = dict(sorted(tally.terms.items(), key=lambda kv: (-kv[1], kv[0])))
-            result[name] = TopicMatch(topic=name, score=round(tally.score, 6), terms=terms,
-                                      snippets=_snippets(body.text, found, head.text, bounds))
+            counts: dict[str, int] = {}
+            for which, hits, raw_of in ((0, head_hits, head_raw), (1, body_hits, body_raw)):
+                if t in raw_of:
+                    for it in items(which, t):
+                        counts[it.term] = counts.get(it.term, 0) + 1
+                elif t in hits:
+                    for r, starts in hits[t]:
+                        n = len(starts)
+                        for term, k in r.terms:
+                            counts[term] = counts.get(term, 0) + k * n
+            terms = dict(sorted(counts.items(), key=_by_count))
+            result[name] = TopicMatch(topic=name, score=round(score, 6), terms=terms,
+                                      snippets=snippets.best(found[t]))
         return result
 
     # -- counting ---------------------------------------------------------------------------------------
 
-    def _scan(self, text: str) -> _Scan:
-        pattern = self._matcher.pattern
-        spans = [m.span() for m in pattern.finditer(fold_view(text))] if pattern is not None and text else []
+    def _raw_matches(self, text: str) -> list[tuple[int, int, int]]:
         raw = []
         for term in self._matcher.raw:
             for m in term.regex.finditer(text):
                 if m.end() > m.start():
                     raw.append((m.start(), m.end(), term.uid))
-        return _Scan(text, spans, raw)
+        return raw
 
-    def _resolve(self, surface: str) -> tuple[_Resolved, ...]:
+    def _raw_topics(self, scan: _Scan) -> set[int]:
+        """The topics a raw regex touched, which must be counted with positions instead."""
+        return {u.topic for _s, _e, uid in scan.raw for u in self._uses[uid]} if scan.raw else set()
+
+    def _resolve(self, surface: str) -> _Stretch:
         cached = self._cache.get(surface)
         if cached is not None:
             return cached
@@ -201,55 +255,69 @@ class Classifier:
                 else:
                     items.append(_Item(s, e, u.group, u.term, u.weight, u.order))
         out = []
+        present = 0
+        n_topics = len(self.specs)
         for t, (items, excl) in per.items():
             kept = _select(items, excl)
-            tally = _Tally()
-            tally.add_items(kept)
-            out.append(_Resolved(t, tuple(kept), tuple(excl), tally))
+            score = 0.0
+            mask = 0
+            counts: dict[str, int] = {}
+            for it in kept:
+                score += it.weight * 1.0
+                mask |= 1 << it.group
+                present |= 1 << (it.group * n_topics + t)
+                counts[it.term] = counts.get(it.term, 0) + 1
+            out.append(_Resolved(t, tuple(kept), tuple(excl), score, mask, tuple(counts.items())))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        resolved = self._cache[surface] = tuple(out)
+        resolved = self._cache[surface] = _Stretch(present, tuple(out))
         return resolved
 
-    def _count(self, scan: _Scan) -> tuple[dict[int, _Tally], set[int]]:
-        """Counts without positions, the path every article takes; and the topics a raw regex touched,
-        which must be counted with positions instead (a regex match may overlap a plain one)."""
-        tallies: dict[int, _Tally] = {}
+    def _seen(self, scan: _Scan) -> tuple[list[tuple[_Stretch, list[int]]], int]:
+        """Each distinct stretch of a text with where it starts (each time it occurs), in order of first
+        occurrence; and the (group, topic) bits of all of them."""
+        spans = scan.spans
+        if not spans:
+            return [], 0
         text = scan.text
-        for surface, n in Counter([text[a:b] for a, b in scan.spans]).items():
-            for r in self._resolve(surface):
-                if not r.tally.terms:
-                    continue
-                tally = tallies.get(r.topic)
-                if tally is None:
-                    tally = tallies[r.topic] = _Tally()
-                tally.add_tally(r.tally, times=n)
-        raw_topics = {u.topic for _s, _e, uid in scan.raw for u in self._uses[uid]}
-        return tallies, raw_topics
+        places: dict[str, list[int]] = {}
+        for a, b in spans:
+            surface = text[a:b]
+            starts = places.get(surface)
+            if starts is None:
+                places[surface] = [a]
+            else:
+                starts.append(a)
+        cache = self._cache
+        seen = []
+        present = 0
+        for surface, starts in places.items():
+            stretch = cache.get(surface) or self._resolve(surface)
+            present |= stretch.present
+            seen.append((stretch, starts))
+        return seen, present
 
-    def _positioned(self, scan: _Scan, topics: set[int], limit: int | None = None) -> dict[int, list[_Item]]:
-        """Counted matches with their places, for the topics asked; with ``limit``, stop once every topic
-        has that many (snippets need only the first few)."""
+    def _items(self, positioned: dict[tuple[int, int], list[_Item]], scans: tuple[_Scan, _Scan], which: int,
+               t: int) -> list[_Item]:
+        """All counted matches of topic ``t`` in the title (0) or the text (1), with their places, once."""
+        key = (which, t)
+        if key not in positioned:
+            positioned[key] = self._positioned(scans[which], {t})[t]
+        return positioned[key]
+
+    def _positioned(self, scan: _Scan, topics: set[int]) -> dict[int, list[_Item]]:
+        """Counted matches with their places, for the topics asked."""
         items: dict[int, list[_Item]] = {t: [] for t in topics}
         excl: dict[int, list[tuple[int, int]]] = {t: [] for t in topics}
         text = scan.text
-        scanned = len(text)
-        waiting = set(topics)
         for s, e in scan.spans:
-            for r in self._resolve(text[s:e]):
+            for r in self._resolve(text[s:e]).topics:
                 if r.topic not in items:
                     continue
-                items[r.topic].extend(it._replace(start=it.start + s, end=it.end + s) for it in r.items)
+                items[r.topic].extend(_Item(it.start + s, it.end + s, *it[2:]) for it in r.items)
                 excl[r.topic].extend((a + s, b + s) for a, b in r.exclusions)
-                if limit is not None and len(items[r.topic]) >= limit:
-                    waiting.discard(r.topic)
-            if limit is not None and not waiting:
-                scanned = e
-                break
         touched = set()
         for s, e, uid in scan.raw:
-            if s >= scanned:
-                continue
             for u in self._uses[uid]:
                 if u.topic not in items:
                     continue
@@ -263,8 +331,118 @@ class Classifier:
         return items
 
 
+def _hits_by_topic(seen: list[tuple[_Stretch, list[int]]], wanted: set[int]
+                   ) -> dict[int, list[tuple[_Resolved, list[int]]]]:
+    """For the topics wanted: each stretch that counts for them (with where it occurs), in order."""
+    out: dict[int, list[tuple[_Resolved, list[int]]]] = {}
+    for stretch, starts in seen:
+        for r in stretch.topics:
+            if r.topic in wanted and r.terms:
+                hits = out.get(r.topic)
+                if hits is None:
+                    out[r.topic] = [(r, starts)]
+                else:
+                    hits.append((r, starts))
+    return out
+
+
+def _first_places(hits: list[tuple[_Resolved, list[int]]]) -> list[tuple[int, int, int]]:
+    """(start, end, group) of the first few counted matches of a topic, in text order, for snippets."""
+    places = [(a + it[0], a + it[1], it[2]) for r, starts in hits for a in starts for it in r.items]
+    places.sort()  # matches kept never overlap, so no two start at the same place
+    return places[:_SNIPPET_CANDIDATES]
+
+
+class _Rules:
+    """The group rules of all topics (all / any / none) as bit operations over every topic at once.
+
+    ``present`` has bit ``g * T + t`` set when group ``g`` of topic ``t`` has a counted match (T topics)."""
+
+    def __init__(self, specs: list[TopicSpec]) -> None:
+        self.n = n = len(specs)
+        self.all_ = [_mask(s.all) for s in specs]
+        self.any_ = [_mask(s.any) for s in specs]
+        self.none = [_mask(s.none) for s in specs]
+        n_groups = max((len(s.groups) for s in specs), default=0)
+        self.full = (1 << n) - 1
+        # per group g: the topics that need g (all), may use g (any), refuse g (none)
+        self.need = [_bits(t for t, s in enumerate(specs) if g in s.all) for g in range(n_groups)]
+        self.may = [_bits(t for t, s in enumerate(specs) if g in s.any) for g in range(n_groups)]
+        self.refuse = [_bits(t for t, s in enumerate(specs) if g in s.none) for g in range(n_groups)]
+        self.no_any = _bits(t for t, s in enumerate(specs) if not s.any)
+
+    def holds(self, t: int, mask: int) -> bool:
+        need_all, need_any, refuse = self.all_[t], self.any_[t], self.none[t]
+        return (mask & need_all) == need_all and (not need_any or bool(mask & need_any)) and not mask & refuse
+
+    def holding(self, present: int) -> list[int]:
+        """The topics, in config order, whose rule holds on the groups ``present``."""
+        if not present:
+            return []
+        n, full = self.n, self.full
+        ok_all = full
+        ok_any = self.no_any
+        bad = 0
+        touched = 0
+        for g, need in enumerate(self.need):
+            p = (present >> (g * n)) & full
+            if not p and not need:
+                continue
+            touched |= p
+            ok_all &= p | (full ^ need)
+            ok_any |= p & self.may[g]
+            bad |= p & self.refuse[g]
+        ok = touched & ok_all & ok_any & ~bad
+        out = []
+        while ok:
+            low = ok & -ok
+            out.append(low.bit_length() - 1)
+            ok ^= low
+        return out
+
+
+def _bits(indices: Iterable[int]) -> int:
+    out = 0
+    for i in indices:
+        out |= 1 << i
+    return out
+
+
+def _mask(groups: Iterable[int]) -> int:
+    out = 0
+    for g in groups:
+        out |= 1 << g
+    return out
+
+
+_PREFILTER_MAX_TERMS = 64
+
+
+def _prefilter(specs: list[TopicSpec], terms: list[CompiledTerm], word_start: bool) -> Prefilter | None:
+    """A quick test that no topic can match, when the rules allow a cheap one.
+
+    Every topic needs some group: all of ``all``, or one of ``any``. An article with no term of the smallest
+    group of ``all`` (or of any group of ``any``) cannot get the topic, whatever else it holds. When those
+    terms are few (the shipped rules: both topics need the SCO group), looking for them alone decides, for
+    most articles of a news stream, that the full scan can be skipped."""
+    needed: dict[int, CompiledTerm] = {}
+    for spec in specs:
+        if spec.all:
+            groups = [min((spec.groups[g] for g in spec.all),
+                          key=lambda grp: (any(t.compiled.raw for t in grp.terms), len(grp.terms)))]
+        else:
+            groups = [spec.groups[g] for g in spec.any]
+        for group in groups:
+            for term in group.terms:
+                needed[term.compiled.uid] = term.compiled
+    if not needed or len(needed) > _PREFILTER_MAX_TERMS or 2 * len(needed) > len(terms):
+        return None
+    return Prefilter(needed.values(), word_start=word_start)
+
+
 def _normalize(text: str) -> str:
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    # normalize() returns the text itself when its quick check finds it normalized already
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _select(items: list[_Item], exclusions: list[tuple[int, int]]) -> list[_Item]:
@@ -280,12 +458,6 @@ def _select(items: list[_Item], exclusions: list[tuple[int, int]]) -> list[_Item
         kept.append(it)
         last_end = it.end
     return kept
-
-
-def _rule_holds(spec: TopicSpec, present: set[int]) -> bool:
-    return (all(g in present for g in spec.all)
-            and (not spec.any or any(g in present for g in spec.any))
-            and not any(g in present for g in spec.none))
 
 
 def _near(spec: TopicSpec, text: str, items: list[_Item]) -> bool:
@@ -314,48 +486,183 @@ def _near(spec: TopicSpec, text: str, items: list[_Item]) -> bool:
     return False
 
 
+def _by_count(kv: tuple[str, int]) -> tuple[int, str]:
+    return -kv[1], kv[0]
+
+
+class _Snippets:
+    """The passages of one article around its matches; topics that share matches share the work.
+
+    A passage needs the sentence ends before and after a match. With a few matches to place they are looked
+    for around each; with more, all sentence ends of the stretch of text concerned are listed once."""
+
+    __slots__ = ("bounds", "ends", "reach", "starts", "text", "texts", "title")
+
+    def __init__(self, text: str, title: str, found: Iterable[Sequence[tuple[int, int, int]]]) -> None:
+        self.text = text
+        self.title = title
+        self.bounds: dict[tuple[int, int], tuple[int, int, bool, bool]] = {}
+        self.texts: dict[tuple[int, int, bool, bool], str] = {}
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.reach = -1  # the sentence ends of text[:reach] are listed
+        places = {(it[0], it[1]) for items in found for it in items[:_SNIPPET_CANDIDATES]}
+        if len(places) >= _INDEX_FROM:
+            self.reach = reach = min(len(text), max(end for _s, end in places) + _SNIPPET_REACH)
+            # One regex per mark, each starting with that literal character, which the engine finds by
+            # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap).
+            found = [m.span() for regex in _SENTENCE_ENDS for m in regex.finditer(text, 0, reach)]
+            found.sort()
+            self.starts = [a for a, _b in found]
+            self.ends = [b for _a, b in found]
+
+    def best(self, items: Sequence[tuple[int, int, int]]) -> tuple[str, ...]:
+        """Up to three passages; one showing matches of several groups (SCO *and* Azerbaijan) comes first.
+        ``items`` are (start, end, group, ...) of the matches in the text, in text order."""
+        if not items:
+            return (self.title,) if self.title else ()
+        firsts = items[:_SNIPPET_CANDIDATES]
+        group = firsts[0][2]
+        ranked: Iterable[tuple[int, int, tuple[int, int, bool, bool]]]
+        if all(o[2] == group for o in firsts):
+            # every passage shows one group, its own: they rank in text order, and only those looked at
+            # until three are chosen need their bounds
+            ranked = ((-1, it[0], self._bounds_of(it[0], it[1])) for it in firsts)
+        else:
+            ranked = []
+            for it in firsts:
+                b = self._bounds_of(it[0], it[1])
+                s0, s1 = b[0], b[1]
+                ranked.append((-len({o[2] for o in firsts if o[0] >= s0 and o[1] <= s1}), it[0], b))
+            ranked.sort()
+        chosen: list[tuple[int, int, str]] = []
+        for _groups, _first, b in ranked:
+            s0, s1, cut_lo, cut_hi = b
+            if chosen and any(x < s1 and s0 < y for x, y, _ in chosen):
+                continue
+            snippet = self.texts.get(b)
+            if snippet is None:
+                body = " ".join(self.text[s0:s1].split())
+                snippet = self.texts[b] = ("… " if cut_lo else "") + body + (" …" if cut_hi else "")
+            chosen.append((s0, s1, snippet))
+            if len(chosen) == MAX_SNIPPETS:
+                break
+        return tuple(s for _x, _y, s in chosen)
+
+    def _bounds_of(self, start: int, end: int) -> tuple[int, int, bool, bool]:
+        b = self.bounds.get((start, end))
+        if b is None:
+            b = self.bounds[(start, end)] = self._bounds(start, end)
+        return b
+
+    def _bounds(self, start: int, end: int) -> tuple[int, int, bool, bool]:
+        text = self.text
+        lo = start - _SNIPPET_REACH if start > _SNIPPET_REACH else 0
+        hi = min(len(text), end + _SNIPPET_REACH)
+        if hi > self.reach:
+            return _snippet_bounds(text, start, end)
+        # The matches of _SENTENCE_END never overlap (a closing quote is never a mark), so those of a window
+        # of the text are those of the whole text inside it, except that a mark's match needs the white
+        # space after it (its end) to fall inside the window too.
+        starts, ends = self.starts, self.ends
+        s0 = lo
+        i = bisect_left(starts, start) - 1
+        if i >= 0 and ends[i] >= start and text[starts[i]] != "\n":
+            i -= 1  # the quote and space after this mark are not before the match: the previous one ends it
+        if i >= 0 and starts[i] >= lo:
+            s0 = ends[i]
+        s1 = -1
+        i = bisect_left(starts, end)
+        if i < len(starts) and (ends[i] < hi if text[starts[i]] != "\n" else starts[i] < hi):
+            s1 = ends[i]
+        return _finish_bounds(text, start, end, lo, hi, s0, s1)
+
+
+def _last_sentence_end(text: str, lo: int, hi: int) -> int:
+    """Where the last match of _SENTENCE_END in text[lo:hi] ends (lo if none), searching backwards.
+
+    Its matches cannot overlap (a closing quote is never a mark), so the last one is the valid one that
+    starts last: a line break, or a mark whose closing quotes are followed by white space before ``hi``.
+    Each rfind searches only after the best candidate so far."""
+    rfind = text.rfind
+    while True:
+        p = lo - 1
+        for c in _SENTENCE_MARKS:
+            q = rfind(c, p + 1, hi)
+            if q > p:
+                p = q
+        nl = rfind("\n", p + 1, hi)
+        if nl > p:
+            return nl + 1
+        if p < lo:
+            return lo
+        j = p + 1
+        while j < hi and text[j] in _CLOSERS:
+            j += 1
+        if j < hi and text[j].isspace():
+            return j
+        hi = p
+
+
+def _next_sentence_end(text: str, lo: int, hi: int) -> int:
+    """Where the first match of _SENTENCE_END in text[lo:hi] ends, -1 if there is none."""
+    find = text.find
+    while True:
+        p = hi
+        for c in _SENTENCE_MARKS:
+            q = find(c, lo, p)
+            if q >= 0:
+                p = q
+        nl = find("\n", lo, p)
+        if nl >= 0:
+            return nl + 1
+        if p == hi:
+            return -1
+        j = p + 1
+        while j < hi and text[j] in _CLOSERS:
+            j += 1
+        if j < hi and text[j].isspace():
+            return j
+        lo = p + 1
+
+
 def _snippet_bounds(text: str, start: int, end: int) -> tuple[int, int, bool, bool]:
     """The sentence around a match if it is short, else about a dozen words each side of it."""
-    lo_limit, hi_limit = max(0, start - 400), min(len(text), end + 400)
-    s0 = lo_limit
-    for m in _SENTENCE_END.finditer(text, lo_limit, start):
-        s0 = m.end()
-    m = _SENTENCE_END.search(text, end, hi_limit)
-    s1 = m.end() if m else hi_limit
-    if text.count(" ", s0, s1) + text.count("\n", s0, s1) < SENTENCE_MAX_WORDS:  # short: no counting
-        return s0, s1, s0 == lo_limit and lo_limit > 0, m is None and hi_limit < len(text)
-    before = [t.start() for t in _TOKEN.finditer(text, s0, start)]
-    after = [t.end() for t in _TOKEN.finditer(text, end, s1)]
+    lo, hi = max(0, start - _SNIPPET_REACH), min(len(text), end + _SNIPPET_REACH)
+    return _finish_bounds(text, start, end, lo, hi, _last_sentence_end(text, lo, start),
+                          _next_sentence_end(text, end, hi))
+
+
+def _finish_bounds(text: str, start: int, end: int, lo_limit: int, hi_limit: int, s0: int, s1: int
+                   ) -> tuple[int, int, bool, bool]:
+    """``s0``: where the sentence of the match starts (``lo_limit`` if not found); ``s1``: where it ends, -1
+    if not found. A sentence of more than SENTENCE_MAX_WORDS words is cut to SNIPPET_SIDE_WORDS each side."""
+    ended = s1 >= 0
+    if not ended:
+        s1 = hi_limit
     cut_lo = s0 == lo_limit and lo_limit > 0
-    cut_hi = m is None and hi_limit < len(text)
-    if len(before) + len(after) > SENTENCE_MAX_WORDS:
-        if len(before) > SNIPPET_SIDE_WORDS:
-            s0, cut_lo = before[-SNIPPET_SIDE_WORDS], True
-        if len(after) > SNIPPET_SIDE_WORDS:
-            s1, cut_hi = after[SNIPPET_SIDE_WORDS - 1], True
+    cut_hi = not ended and hi_limit < len(text)
+    if text.count(" ", s0, s1) + text.count("\n", s0, s1) < SENTENCE_MAX_WORDS:  # short: no counting
+        return s0, s1, cut_lo, cut_hi
+    # words (runs of non-space, as str.split() cuts them) before and after the match
+    before, after = text[s0:start], text[end:s1]
+    n_before, n_after = len(before.split()), len(after.split())
+    if n_before + n_after > SENTENCE_MAX_WORDS:
+        if n_before > SNIPPET_SIDE_WORDS:  # start of the SNIPPET_SIDE_WORDS-th word before the match
+            keep = before[len(before.rsplit(None, SNIPPET_SIDE_WORDS)[0]):].lstrip()
+            s0, cut_lo = start - len(keep), True
+        if n_after > SNIPPET_SIDE_WORDS:  # end of the SNIPPET_SIDE_WORDS-th word after it
+            rest = after.split(None, SNIPPET_SIDE_WORDS)[-1]
+            s1, cut_hi = end + len(after[:len(after) - len(rest)].rstrip()), True
     return s0, s1, cut_lo, cut_hi
-
-
-def _snippets(text: str, items: list[_Item], title: str,
-              bounds_cache: dict[tuple[int, int], tuple[int, int, bool, bool]]) -> tuple[str, ...]:
-    """Up to three passages; one showing matches of several groups (SCO *and* Azerbaijan) comes first."""
-    if not items:
-        return (title,) if title else ()
-    firsts = sorted(items, key=lambda it: it.start)[:_SNIPPET_CANDIDATES]
-    ranked = []
-    for it in firsts:
-        key = (it.start, it.end)
-        if key not in bounds_cache:
-            bounds_cache[key] = _snippet_bounds(text, it.start, it.end)
-        s0, s1, cut_lo, cut_hi = bounds_cache[key]
-        groups = len({o.group for o in firsts if o.start >= s0 and o.end <= s1})
-        ranked.append((-groups, it.start, s0, s1, cut_lo, cut_hi))
-    chosen: list[tuple[int, int, str]] = []
-    for _g, _start, s0, s1, cut_lo, cut_hi in sorted(ranked):
-        if any(a < s1 and s0 < b for a, b, _ in chosen):
-            continue
-        body = " ".join(text[s0:s1].split())
-        chosen.append((s0, s1, ("… " if cut_lo else "") + body + (" …" if cut_hi else "")))
-        if len(chosen) == MAX_SNIPPETS:
-            break
-    return tuple(s for _a, _b, s in chosen)
+    # words (runs of non-space, as str.split() cuts them) before and after the match
+    before, after = text[s0:start], text[end:s1]
+    n_before, n_after = len(before.split()), len(after.split())
+    if n_before + n_after > SENTENCE_MAX_WORDS:
+        if n_before > SNIPPET_SIDE_WORDS:  # start of the SNIPPET_SIDE_WORDS-th word before the match
+            keep = before[len(before.rsplit(None, SNIPPET_SIDE_WORDS)[0]):].lstrip()
+            s0, cut_lo = start - len(keep), True
+        if n_after > SNIPPET_SIDE_WORDS:  # end of the SNIPPET_SIDE_WORDS-th word after it
+            rest = after.split(None, SNIPPET_SIDE_WORDS)[-1]
+            s1, cut_hi = end + len(after[:len(after) - len(rest)].rstrip()), True
+    return s0, s1, cut_lo, cut_hi

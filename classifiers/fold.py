@@ -12,7 +12,8 @@ import re
 import unicodedata
 from functools import cache
 
-__all__ = ["EXTRA_FOLDS", "case_variants", "fold_char", "fold_text", "fold_variants", "fold_view", "lower_char"]
+__all__ = ["EXTRA_FOLDS", "case_variants", "fold_char", "fold_text", "fold_variants", "fold_view", "lower_char",
+           "lower_view", "view_folds"]
 
 # Letters NFKD leaves alone (or folds to something a reader would not expect), folded by hand.
 # ə → e because Azerbaijani typed on a Latin keyboard writes "Azerbaycan" for "Azərbaycan".
@@ -107,17 +108,32 @@ def _view_table() -> tuple[dict[str, str], re.Pattern[str]]:
     return table, re.compile("[" + "".join(re.escape(c) for c in sorted(table)) + "]")
 
 
-def fold_view(text: str) -> str:
+def view_folds() -> dict[str, str]:
+    """The replacements fold_view makes after lower-casing: character -> folded character."""
+    return dict(_view_table()[0])
+
+
+def lower_view(text: str) -> str:
+    """The first step of fold_view: lower case, with İ as i (Python lower-cases it to two characters)."""
+    return (text.replace("İ", "i") if "İ" in text else text).lower()
+
+
+def fold_view(text: str, only: re.Pattern[str] | None = None, *, lowered: str | None = None) -> str:
     """The text folded for the combined matcher, same length as the original so offsets carry over.
 
     ``str.translate`` is slow on non-ASCII text, so each foldable letter that occurs is replaced in one
-    ``str.replace`` pass instead: an article holds only a handful of distinct ones."""
-    if "İ" in text:
-        text = text.replace("İ", "i")
-    low = text.lower()
+    ``str.replace`` pass instead: an article holds only a handful of distinct ones. ``only``: a class of the
+    foldable letters to fold, for a caller whose pattern cannot tell the others from their folded form.
+    ``lowered``: ``lower_view(text)``, if the caller has it already."""
+    low = lower_view(text) if lowered is None else lowered
     if low.isascii():
         return low
     table, foldable = _view_table()
-    for ch in set(foldable.findall(low)):
+    if only is not None:
+        foldable = only
+    m = foldable.search(low)
+    while m is not None:
+        ch = m.group()
         low = low.replace(ch, table[ch])
+        m = foldable.search(low, m.start())
     return low

@@ -2,24 +2,102 @@
 
 Python's regex engine tries the alternatives of a big ``a|b|c`` one after the other at every position, which
 gets slow with thousands of terms. Merging the terms into a trie (``az(?:erbaijan|ərbaycan)``) makes the work
-per position depend on the text, not on the number of terms, and starting every top-level branch with a
-literal character lets the engine skip straight to positions where some term could begin.
+per position depend on the text, not on the number of terms.
+
+The pattern runs over the folded copy of the text (``fold_view``: lower case, diacritics dropped, same length),
+where a term is a plain string of letters, so terms merge into a trie keyed by letter and every step is a
+literal character (the engine checks a literal much faster than a class such as ``[aAàá…]``).
+
+It starts with the non-word character *before* a term: the engine then skips quickly from one non-word
+character to the next, instead of trying a word-boundary lookbehind at every letter. (The text is scanned with
+a space in front, for a term at the very start; a rule with a term that itself starts with punctuation gets the
+older shape, ``_legacy_regex``.)
 
 The combined regex only finds *where* terms are. Which terms (of which topics) a found stretch of text stands
 for is worked out by ``Matcher.hits_in`` with each term's own regex, once per distinct stretch: the same
 "Azerbaijan" or "SCO" recurs in thousands of articles, so callers cache the answer.
+
+``Prefilter`` is a much smaller test for rules that all need some group: can any of its terms occur in a text
+at all? Most articles of a news stream have none of them, and everything else is skipped for those.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
+from functools import cache
 
-from classifiers.terms import Atom, CompiledTerm, is_word_char
+from classifiers.fold import fold_view, lower_view, view_folds
+from classifiers.terms import SEP_RE, Atom, CompiledTerm, is_word_char
 
-__all__ = ["Matcher"]
+__all__ = ["Matcher", "Prefilter"]
 
-_END_BOUNDARY = "(?!\\w)"
+# Word-initial letters, most frequent first: the first-letter alternatives are tried in this order (they exclude
+# each other, so the order changes only the speed).
+_INITIALS = "tasocpbmfdwhrielngvukyjqzxпсвнокмдтрабгиэзчлеушфяжцхйщюыъ"
+
+
+_SEP = re.compile(SEP_RE)
+
+
+def _is_sep(c: str) -> bool:
+    return bool(_SEP.match(c))
+
+
+@cache
+def _only(chars: frozenset[str]) -> re.Pattern[str]:
+    """fold_view's ``only`` for these letters; none: a pattern that skips to U+FFFF and fails there."""
+    return re.compile(_class(chars) if chars else "\uffff(?!)")
+
+
+@cache
+def _bmp_nonword() -> str:
+    """A class of the BMP characters that are not word characters (``\\w`` is alphanumeric or _), plus
+    everything beyond the BMP (the caller sends such texts to the \\W form)."""
+    ranges = []
+    start = None
+    for cp in range(0x10000):
+        c = chr(cp)
+        if c.isalnum() or c == "_":
+            if start is None:
+                start = cp
+        elif start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    if start is not None:
+        ranges.append((start, 0xFFFF))
+    return "[^" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+_UCS4_SIZE = sys.getsizeof("\U00010000" * 2) - sys.getsizeof("\U00010000")
+
+
+def _beyond_bmp(text: str) -> bool:
+    """Whether ``text`` may hold a character beyond the BMP: CPython stores a string with one in 4 bytes a
+    character, which its size shows without reading it. (A cached UTF-8 copy can only make this say yes.)"""
+    return sys.getsizeof(text) >= _BASE_SIZE + _UCS4_SIZE * (len(text) + 1)
+
+
+_BASE_SIZE = sys.getsizeof("\U00010000") - 2 * _UCS4_SIZE
+
+
+def _view_word_class() -> str:
+    """A character of the text as written that is a word character in the folded view: ``\\w`` except
+    the modifier-letter apostrophes ʼ ʻ, which fold to ' (no word character)."""
+    lost = sorted(c for c, f in view_folds().items() if is_word_char(c) and not is_word_char(f))
+    return "[^\\W" + "".join(re.escape(c) for c in lost) + "]"
+
+
+_VIEW_WORD = _view_word_class()
+_NOT_BEFORE_WORD = f"(?!{_VIEW_WORD})"
+
+
+def _class(chars: Iterable[str]) -> str:
+    chars = sorted(set(chars))
+    if len(chars) == 1:
+        return re.escape(chars[0])
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
 
 
 class _Node:
@@ -27,7 +105,7 @@ class _Node:
 
     def __init__(self) -> None:
         self.children: dict[str, tuple[Atom, _Node]] = {}
-        self.end: str | None = None  # the assertion a term ending here needs ("" or the end boundary)
+        self.end: bool | None = None  # a term ends here; True: it needs the end-of-word boundary
         self._depth: int | None = None
 
     def depth(self) -> int:
@@ -49,8 +127,90 @@ class Matcher:
         for t in plain:
             for c in t.atoms[0].chars:
                 self.by_first.setdefault(c, []).append(t)
-        # run over fold_view(text), never over the text itself
-        self.pattern: re.Pattern[str] | None = re.compile(_trie_regex(plain)) if plain else None
+        # The fast shape needs every term to start with a word character (it consumes the character before).
+        self._consuming = all(is_word_char(t.atoms[0].key) for t in plain)
+        self.word_start = self._consuming  # every stretch starts after a non-word character
+        roots = _trie(plain)
+        self.pattern: re.Pattern[str] | None = None
+        self._source = ""
+        if plain:
+            if self._consuming:
+                self._source = _consuming_regex(roots)
+                # The lead is \W, checked by the engine with a Unicode category look-up at every character;
+                # the complement of the word characters of the BMP is a plain bitmap look-up. A text with a
+                # character beyond the BMP gets the \W form (self._exact), compiled when first needed.
+                self.pattern = re.compile(_bmp_nonword() + self._source)
+            else:
+                self.pattern = re.compile(_legacy_regex(roots))
+        self._exact: re.Pattern[str] | None = None
+        # Non-word characters a stretch can end with (the '+' of "SCO+"): a term may then start right after the
+        # stretch, on the character the fast shape consumes as its lead, so such a stretch needs a second look.
+        self._tails = frozenset(_tail_keys(plain))
+        # fold_view folds only the letters the pattern could tell from their folded form: those that fold into
+        # a letter of some term, or into a character that is a word character, a separator or a tail when
+        # they are not (typographic apostrophes fold to ' and mean the same to a pattern without ').
+        keys = {a.key for t in plain for a in t.atoms if a.kind == "chars"}
+        self._fold_only = frozenset(
+            c for c, f in view_folds().items()
+            if f in keys or c in keys or is_word_char(c) != is_word_char(f) or _is_sep(c) != _is_sep(f))
+        self._joinable = all("\x00" not in t.text for t in plain)
+
+    def spans_of_pair(self, head: str, body: str, joined: str | None = None, lowered: str | None = None
+                      ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """``spans`` of two texts (title and body) in one pass over ``joined = head + NUL + body``: the NUL is
+        neither a word character nor a separator, so no stretch crosses it and it bounds words as the end of a
+        string does (for fold_view too: it is not cased, so a Σ before it still folds as at the end).
+        ``lowered``: ``lower_view(joined)``, if the caller has it already."""
+        if not head:
+            return [], self.spans(body, lowered)  # joined is the body alone
+        if not self._joinable:
+            return self.spans(head), self.spans(body)
+        if not body:
+            return self.spans(head), []
+        cut = len(head)
+        both = self.spans(head + "\x00" + body if joined is None else joined, lowered)
+        for i, (a, _b) in enumerate(both):
+            if a > cut:
+                shift = cut + 1
+                return both[:i], [(a - shift, b - shift) for a, b in both[i:]]
+        return both, []
+
+    def spans(self, text: str, lowered: str | None = None) -> list[tuple[int, int]]:
+        """(start, end) of each stretch the pattern finds in ``text``, in order."""
+        if self.pattern is None or not text:
+            return []
+        folded = fold_view(text, _only(self._fold_only), lowered=lowered)
+        if not self._consuming:
+            return [m.span() for m in self.pattern.finditer(folded)]
+        folded = " " + folded
+        pattern = self.pattern
+        if _beyond_bmp(folded):
+            pattern = self._exact_pattern()
+        spans = [m.span(1) for m in pattern.finditer(folded)]
+        tails = self._tails
+        if tails and any(t in folded for t in tails) and any(folded[b - 1] in tails for _a, b in spans):
+            spans = self._spans_after_tails(pattern, folded)
+        return [(a - 1, b - 1) for a, b in spans]
+
+    def _exact_pattern(self) -> re.Pattern[str]:
+        if self._exact is None:
+            self._exact = re.compile(r"\W" + self._source)
+        return self._exact
+
+    def _spans_after_tails(self, pattern: re.Pattern[str], folded: str) -> list[tuple[int, int]]:
+        """The slow, exact scan: after a stretch that ends with a non-word character, look again from that
+        character, which the previous match already used up."""
+        spans = []
+        search = pattern.search
+        tails = self._tails
+        pos = 0
+        while True:
+            m = search(folded, pos)
+            if m is None:
+                return spans
+            a, b = m.span(1)
+            spans.append((a, b))
+            pos = b - 1 if folded[b - 1] in tails else b
 
     def hits_in(self, surface: str) -> list[tuple[int, int, int]]:
         """Every (start, end, term uid) of a plain term inside ``surface``, a stretch the pattern found.
@@ -68,29 +228,67 @@ class Matcher:
         return hits
 
 
-def _trie_regex(terms: list[CompiledTerm]) -> str:
-    """The combined pattern, run over the folded copy of the text (``fold_view``), so a term is a plain
-    string of lower-case letters there and terms merge into a trie keyed by letter.
-
-    Shape: ``[every first letter](?<!\\w.)`` then a branch per *second* letter, then a lookbehind that
-    re-checks the first letter, then the rest of the trie. The leading class lets the engine skip fast over
-    characters no term begins with; the boundary check drops the many candidates in mid-word before any
-    dispatch; dispatching on the second letter with literal branches is cheap, whereas one lookbehind per
-    first letter would be tried one after the other at every word start."""
+def _trie(terms: list[CompiledTerm]) -> dict[str, _Node]:
+    """First folded letter -> the trie of what follows, keyed by folded letter (or separator / wildcard)."""
     roots: dict[str, _Node] = {}
     for term in terms:
         first, rest = term.atoms[0], term.atoms[1:]
         node = roots.setdefault(first.key, _Node())
         for atom in rest:
             node = node.children.setdefault(atom.key_regex, (atom, _Node()))[1]
-        node.end = _END_BOUNDARY if term.right_boundary else ""
-    # second letter -> [(first letter, node after the second letter)]
+        node.end = term.right_boundary
+    return roots
+
+
+def _tail_keys(terms: list[CompiledTerm]) -> set[str]:
+    keys = set()
+    for term in terms:
+        atoms = term.atoms
+        last = atoms[-1]
+        if last.kind == "wild":  # it may match nothing: the stretch then ends with the letter before
+            last = atoms[-2]
+        if last.kind == "chars" and not is_word_char(last.key):
+            keys.add(last.key)
+    return keys
+
+
+def _initial_rank(key: str) -> int:
+    i = _INITIALS.find(key)
+    return i if i >= 0 else len(_INITIALS)
+
+
+def _consuming_regex(roots: dict[str, _Node]) -> str:
+    """``\\W(first letter (continuations)|...)``: the term is group 1.
+
+    At each first letter the alternatives are tried in the order of the older shape (``_legacy_regex``), which
+    defined which of several overlapping terms a stretch is: letters first (they exclude each other), then
+    separators and wildcards, longest first, then the end of a term."""
+    alts = []
+    for f in sorted(roots, key=lambda k: (_initial_rank(k), k)):
+        node = roots[f]
+        letters = [ac for ac in node.children.values() if ac[0].kind == "chars"]
+        others = [ac for ac in node.children.values() if ac[0].kind != "chars"]
+        parts = [atom.key_regex + _emit(child) for atom, child in sorted(letters, key=lambda ac: -ac[1].depth())]
+        parts += [atom.key_regex + _emit(child)
+                  for atom, child in sorted(others, key=lambda ac: (-ac[1].depth(), ac[0].kind != "chars"))]
+        if node.end is not None:
+            parts.append(_end(node.end))
+        alts.append(re.escape(f) + _group(parts))
+    return "(" + "|".join(alts) + ")"
+
+
+def _legacy_regex(roots: dict[str, _Node]) -> str:
+    """The shape for rules with a term that starts with punctuation (no word boundary before it).
+
+    ``[every first letter](?<!\\w.)`` then a branch per *second* letter, then a lookbehind that re-checks the
+    first letter, then the rest of the trie. The leading class lets the engine skip over characters no term
+    begins with; the boundary check drops the many candidates in mid-word before any dispatch."""
     by_second: dict[str, list[tuple[str, _Node]]] = {}
     direct: list[tuple[str, _Node]] = []  # first letter whose next step is not a letter (or the end)
     for f, node in roots.items():
-        for key, (atom, child) in node.children.items():
+        for atom, child in node.children.values():
             if atom.kind == "chars":
-                by_second.setdefault(key, []).append((f, child))
+                by_second.setdefault(atom.key, []).append((f, child))
         if node.end is not None or any(a.kind != "chars" for a, _c in node.children.values()):
             rest = _Node()
             rest.end = node.end
@@ -98,9 +296,10 @@ def _trie_regex(terms: list[CompiledTerm]) -> str:
             direct.append((f, rest))
     word, other = [], []
     for second, pairs in sorted(by_second.items(), key=lambda kv: -max(n.depth() for _f, n in kv[1])):
-        alts = ["(?<=" + re.escape(f) + second + ")" + _emit(n)
+        s = re.escape(second)
+        alts = ["(?<=" + re.escape(f) + s + ")" + _emit(n)
                 for f, n in sorted(pairs, key=lambda fn: -fn[1].depth())]
-        branch = second + (alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")")
+        branch = s + _group(alts)
         (word if any(is_word_char(f) for f, _n in pairs) else other).append(branch)
         if not all(is_word_char(f) for f, _n in pairs) and any(is_word_char(f) for f, _n in pairs):
             other.append(branch)
@@ -115,11 +314,204 @@ def _trie_regex(terms: list[CompiledTerm]) -> str:
     return lead + (parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")")
 
 
+def _end(boundary: bool) -> str:
+    return "(?!\\w)" if boundary else ""
+
+
+def _group(alternatives: list[str]) -> str:
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
+
+
 def _emit(node: _Node) -> str:
     alternatives = [atom.key_regex + _emit(child) for atom, child in
                     sorted(node.children.values(), key=lambda ac: (-ac[1].depth(), ac[0].kind != "chars"))]
     if node.end is not None:
-        alternatives.append(node.end)  # last: a longer match at the same place wins
-    if len(alternatives) == 1:
-        return alternatives[0]
-    return "(?:" + "|".join(alternatives) + ")"
+        alternatives.append(_end(node.end))  # last: a longer match at the same place wins
+    return _group(alternatives)
+
+
+class Prefilter:
+    """Could any of ``terms`` occur in a text? ``False`` is certain; ``True`` means "maybe, look closer".
+
+    Built from what each term's own regex demands of the text as written (``hits_in`` checks every
+    occurrence with it), in three kinds of test, each of which the engine runs by skipping straight to one
+    exact character (a class such as ``[sSşŞ…]`` costs a look-up at every character of the article):
+
+    - a term that starts with exact characters (the acronyms "SCO", "ШОС", "ŞƏT"): a substring test, then a
+      check of what comes before and after it: not inside a word (UNESCO, ШОССЕ), and followed by the rest
+      of the term;
+    - any other term, in the lower-cased text, where most letters of a term still come in several forms
+      (ş s š…) but some in one only ("p" in "Cooperation", "x" in "Şanxay", all of "шанхайск"): the longest
+      run of those, with the rest of the term's word before it and everything after it;
+    - a term without any such letter, in one regex of classes; a raw regex term: searched.
+
+    ``word_start``: every stretch the matcher finds starts after a non-word character of the folded view (the
+    fast shape), so an occurrence can be required not to follow a word character."""
+
+    def __init__(self, terms: Iterable[CompiledTerm], *, word_start: bool) -> None:
+        tails: dict[str, set[str]] = {}
+        anchored: dict[tuple[bool, str], set[str]] = {}
+        classed: list[CompiledTerm] = []
+        raw = []
+        for term in terms:
+            if term.raw:
+                raw.append(term.regex)
+                continue
+            lead = []
+            for atom in term.atoms:
+                if atom.kind != "chars" or len(atom.chars) != 1:
+                    break
+                lead.append(next(iter(atom.chars)))
+            if lead:
+                tails.setdefault("".join(lead), set()).add(_after_lead(term, len(lead)))
+                continue
+            found = _anchor(term)
+            if found is None:
+                classed.append(term)
+            else:
+                anchored.setdefault(found[:2], set()).add(found[2])
+        # one substring test and one regex for literals that extend a shorter one ("SCO", "SCO+")
+        groups: dict[str, list[str]] = {}
+        for lit in sorted(tails, key=len):
+            base = next((b for b in groups if lit.startswith(b)), lit)
+            groups.setdefault(base, []).extend(re.escape(lit[len(base):]) + t for t in tails[lit])
+        self.literals = tuple(
+            (lit, re.compile(re.escape(lit) + (f"(?<!{_VIEW_WORD}{re.escape(lit)})" if word_start else "")
+                             + _group(sorted(set(alts)))))
+            for lit, alts in sorted(groups.items()))
+        self.anchored = tuple(re.compile(re.escape(lit) + _group(sorted(alts)))
+                              for (back, lit), alts in sorted(anchored.items()) if not back)
+        self.anchored_back = tuple(re.compile(re.escape(lit) + _group(sorted(alts)))
+                                   for (back, lit), alts in sorted(anchored.items()) if back)
+        self.pattern = re.compile(_presence_regex(classed)) if classed else None
+        self.raw = tuple(raw)
+
+    def maybe_in(self, title: str, text: str, joined: str | None = None, lowered: str | None = None) -> bool:
+        """Whether a term may occur in the title or the text (both normalized as the matcher sees them).
+        ``joined``: ``title + NUL + text`` (or the text alone without a title), ``lowered``: its
+        ``lower_view``, if the caller has them already."""
+        # One pass over both, joined by a NUL, for all but the raw regexes: the NUL is no word character, no
+        # separator and in no term, so it only bounds words as the end of a string does; a regex match in
+        # either part is one in the joined string.
+        both = joined if joined is not None else title + "\x00" + text if title else text
+        for lit, regex in self.literals:
+            if lit in both and regex.search(both):
+                return True
+        if self.anchored or self.anchored_back:
+            low = lower_view(both) if lowered is None else lowered
+            for regex in self.anchored:
+                if regex.search(low):
+                    return True
+            if self.anchored_back:
+                low = low[::-1]
+                for regex in self.anchored_back:
+                    if regex.search(low):
+                        return True
+        if self.pattern is not None and self.pattern.search(both):
+            return True
+        return any(r.search(title) or r.search(text) for r in self.raw)
+
+    @property
+    def lowers(self) -> bool:
+        """Whether maybe_in lower-cases the text."""
+        return bool(self.anchored or self.anchored_back)
+
+
+def _after_lead(term: CompiledTerm, n: int) -> str:
+    """What must follow the exact first ``n`` characters of a term."""
+    rest = term.atoms[n:]
+    if not rest:
+        return _NOT_BEFORE_WORD if term.right_boundary else ""
+    if rest[0].kind == "chars":
+        return "(?=" + rest[0].regex + ")"
+    if rest[0].kind == "sep":
+        return "(?=" + SEP_RE + ")"
+    return ""  # a wildcard: any further letters
+
+
+def _lowered(atom: Atom) -> frozenset[str]:
+    """The characters of an atom as ``str.lower()`` leaves them, İ having been replaced by i first. Only the
+    capital sigma lower-cases by context (ς at the end of a word, σ elsewhere)."""
+    out = set()
+    for c in atom.chars:
+        out.add("i" if c == "İ" else c.lower())
+        if c == "Σ":
+            out.update("σς")
+    return frozenset(out)
+
+
+def _anchor(term: CompiledTerm) -> tuple[bool, str, str] | None:
+    """(backwards?, run of one-form letters, regex of what surrounds it) for the lower-cased text, or None.
+
+    The regex starts with the run and checks the rest of the term after it, and the letters of its word
+    before it (a lookbehind has a fixed width, and a separator's has not). Or it does so in the reversed text,
+    which checks everything before the run: for "SCO Plus" the run is "p", and "plus" alone is a common word.
+    The direction that checks more of the term is used."""
+    atoms = term.atoms
+    lowered = [_lowered(a) if a.kind == "chars" else None for a in atoms]
+    single = [low is not None and len(low) == 1 and len(next(iter(low))) == 1 for low in lowered]
+    best: tuple[int, int] | None = None
+    i = 0
+    while i < len(atoms):
+        if not single[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(atoms) and single[j]:
+            j += 1
+        if best is None or j - i > best[1] - best[0]:
+            best = (i, j)
+        i = j
+    if best is None:
+        return None
+    i, j = best
+    anchor = "".join(next(iter(lowered[k])) for k in range(i, j))  # type: ignore[arg-type]
+
+    def step(k: int) -> str:
+        kind = atoms[k].kind
+        return SEP_RE if kind == "sep" else r"\w*" if kind == "wild" else _class(lowered[k])  # type: ignore[arg-type]
+
+    # forwards: the letters of the word before the run (and a separator before the word), the run, the rest
+    start = i
+    while start > 0 and atoms[start - 1].kind == "chars":
+        start -= 1
+    behind = "".join(step(k) for k in range(start, i))
+    if start > 0 and atoms[start - 1].kind == "sep":
+        behind = SEP_RE[:-1] + behind
+    end = len(atoms)
+    while end > j and atoms[end - 1].kind == "wild":
+        end -= 1
+    forwards = ("(?<=" + behind + re.escape(anchor) + ")" if behind else "") + "".join(step(k) for k in range(j, end))
+    # backwards: in the reversed text, the letters of the word after the run (reversed), the run, what precedes
+    stop = j
+    while stop < len(atoms) and atoms[stop].kind == "chars":
+        stop += 1
+    behind = "".join(step(k) for k in reversed(range(j, stop)))
+    if stop < len(atoms) and atoms[stop].kind == "sep":
+        behind = SEP_RE[:-1] + behind
+    rev = anchor[::-1]
+    backwards = ("(?<=" + behind + re.escape(rev) + ")" if behind else "") + "".join(
+        step(k) for k in reversed(range(i)))
+    if stop > end - start:  # atoms checked: 0..stop backwards, start..end forwards
+        return True, rev, backwards
+    return False, anchor, forwards
+
+
+def _presence_regex(terms: list[CompiledTerm]) -> str:
+    """``[every first character](?:(?<=[first])rest|...)``: a leading class lets the engine skip fast."""
+    rests: dict[str, list[str]] = {}
+    firsts: set[str] = set()
+    for term in terms:
+        atoms = list(term.atoms)
+        while atoms[-1].kind == "wild":
+            atoms.pop()
+        first = atoms[0]
+        firsts |= first.chars
+        rests.setdefault(first.regex, []).append("".join(a.regex for a in atoms[1:]))
+    if len(rests) == 1:
+        body = _group(sorted(set(next(iter(rests.values())))))
+    else:
+        body = "(?:" + "|".join("(?<=" + f + ")" + _group(sorted(set(r))) for f, r in rests.items()) + ")"
+    return _class(firsts) + body
