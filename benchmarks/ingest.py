@@ -68,14 +68,19 @@ def main() -> None:
                               extract={"workers": args.workers, "timeout_seconds": 60})
         command = [sys.executable, "-m", "pipeline", "--config", str(config), "run"]
         sites.clear_requests()
+        server_cpu = time.process_time()
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True)
         b = time.perf_counter() - started
+        server_cpu = time.process_time() - server_cpu
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             sys.exit(f"newsmon run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}")
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"(b) newsmon run end to end: {b:.2f} s = {b / a:.2f} x (a) (goal <= 1.3); "
               f"peak RSS {peak_mb:.0f} MB (largest process)")
+        print(f"    CPU during (b): newsmon {children.ru_utime + children.ru_stime:.1f} s (main process and "
+              f"workers), the local test server {server_cpu:.1f} s, on {os.cpu_count()} cores")
         print("    " + proc.stdout.strip().replace("\n", "\n    "))
 
         sites.clear_requests()
