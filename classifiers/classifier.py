@@ -655,14 +655,3 @@ def _finish_bounds(text: str, start: int, end: int, lo_limit: int, hi_limit: int
             rest = after.split(None, SNIPPET_SIDE_WORDS)[-1]
             s1, cut_hi = end + len(after[:len(after) - len(rest)].rstrip()), True
     return s0, s1, cut_lo, cut_hi
-    # words (runs of non-space, as str.split() cuts them) before and after the match
-    before, after = text[s0:start], text[end:s1]
-    n_before, n_after = len(before.split()), len(after.split())
-    if n_before + n_after > SENTENCE_MAX_WORDS:
-        if n_before > SNIPPET_SIDE_WORDS:  # start of the SNIPPET_SIDE_WORDS-th word before the match
-            keep = before[len(before.rsplit(None, SNIPPET_SIDE_WORDS)[0]):].lstrip()
-            s0, cut_lo = start - len(keep), True
-        if n_after > SNIPPET_SIDE_WORDS:  # end of the SNIPPET_SIDE_WORDS-th word after it
-            rest = after.split(None, SNIPPET_SIDE_WORDS)[-1]
-            s1, cut_hi = end + len(after[:len(after) - len(rest)].rstrip()), True
-    return s0, s1, cut_lo, cut_hi
