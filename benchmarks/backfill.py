@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.samplesites import SampleSites, generated_articles  # noqa: E402
+from newsmon.demo.sites import SampleSites, generated_articles  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
 PER_WEEK = 100
@@ -53,7 +53,7 @@ def run_backfill(n: int, size: int, workers: int) -> dict[str, float]:
         sources[1]["sitemaps"] = [sites.azernews_sitemap_index_url]
         config = write_config(Path(tmp), sources, fetch={"per_host_delay_seconds": 0, "max_bytes": 5_000_000},
                               extract={"workers": workers, "timeout_seconds": 60})
-        command = [sys.executable, "-m", "pipeline", "--config", str(config), "backfill", "--since",
+        command = [sys.executable, "-m", "newsmon", "--config", str(config), "backfill", "--since",
                    since.isoformat(), "--until", until.isoformat()]
         started = time.perf_counter()
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from classifiers import RuleError, compile_topics  # noqa: E402
-from classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed  # noqa: E402
+from newsmon.classifiers import RuleError, compile_topics  # noqa: E402
+from newsmon.classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed  # noqa: E402
 
 SEED_LABELS = ("sco", "sco_azerbaijan")
 

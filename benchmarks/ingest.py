@@ -26,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.samplesites import SampleSites, generated_articles  # noqa: E402
+from newsmon.demo.sites import SampleSites, generated_articles  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def main() -> None:
                 src["listings"] = [src["listings"][0].replace("{page}", str(p)) for p in range(1, newsaz_pages + 1)]
         config = write_config(Path(tmp), sources, fetch={"max_bytes": 5_000_000},
                               extract={"workers": args.workers, "timeout_seconds": 60})
-        command = [sys.executable, "-m", "pipeline", "--config", str(config), "run"]
+        command = [sys.executable, "-m", "newsmon", "--config", str(config), "run"]
         sites.clear_requests()
         server_cpu = time.process_time()
         started = time.perf_counter()

@@ -22,10 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from classifiers import compile_topics  # noqa: E402
-from pipeline.reclassify import reclassify  # noqa: E402
-from pipeline.samplesites import load_sample_articles  # noqa: E402
-from storage.engine import open_store  # noqa: E402
+from newsmon.classifiers import compile_topics  # noqa: E402
+from newsmon.storage.engine import open_store  # noqa: E402
+
+from newsmon.commands.reclassify import reclassify  # noqa: E402
+from newsmon.demo.sites import load_sample_articles  # noqa: E402
 
 
 def seed(db: Path, n: int) -> int:

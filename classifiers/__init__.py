@@ -6,7 +6,8 @@
 The rule language is described in classifiers/RULES.md and in the comments of config.toml.
 """
 
-from classifiers.classifier import Classifier, TopicMatch, compile_topics
-from classifiers.errors import RuleError
+from newsmon.classifiers.classifier import Classifier, TopicMatch, compile_topics
+
+from newsmon.errors import RuleError
 
 __all__ = ["Classifier", "RuleError", "TopicMatch", "compile_topics"]

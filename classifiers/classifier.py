@@ -28,10 +28,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from classifiers.fold import lower_view
-from classifiers.matcher import Matcher, Prefilter
-from classifiers.rules import TopicSpec, parse_topics
-from classifiers.terms import CompiledTerm
+from newsmon.classifiers.fold import lower_view
+from newsmon.classifiers.matcher import Matcher, Prefilter
+from newsmon.classifiers.rules import TopicSpec, parse_topics
+from newsmon.classifiers.terms import CompiledTerm
 
 __all__ = ["Classifier", "TopicMatch", "compile_topics"]
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from classifiers.classifier import Classifier
+from newsmon.classifiers.classifier import Classifier
 
 __all__ = ["LabelledText", "TopicScores", "evaluate", "format_report", "parse_jsonl", "parse_seed"]
 

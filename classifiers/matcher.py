@@ -28,8 +28,8 @@ import sys
 from collections.abc import Iterable
 from functools import cache
 
-from classifiers.fold import fold_view, lower_view, view_folds
-from classifiers.terms import SEP_RE, Atom, CompiledTerm, is_word_char
+from newsmon.classifiers.fold import fold_view, lower_view, view_folds
+from newsmon.classifiers.terms import SEP_RE, Atom, CompiledTerm, is_word_char
 
 __all__ = ["Matcher", "Prefilter"]
 

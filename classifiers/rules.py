@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from classifiers.errors import RuleError
-from classifiers.terms import RAW_PREFIX, CompiledTerm, TermSyntaxError, compile_term
+from newsmon.classifiers.terms import RAW_PREFIX, CompiledTerm, TermSyntaxError, compile_term
+
+from newsmon.errors import RuleError
 
 __all__ = ["GroupSpec", "TermSpec", "TopicSpec", "parse_topics"]
 

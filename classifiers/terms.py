@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from classifiers.fold import case_variants, fold_char, fold_variants
+from newsmon.classifiers.fold import case_variants, fold_char, fold_variants
 
 __all__ = ["RAW_PREFIX", "SEP_RE", "WILD_RE", "Atom", "CompiledTerm", "TermSyntaxError", "compile_term",
            "is_word_char"]

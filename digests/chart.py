@@ -10,8 +10,7 @@ from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from digests.week import Week
+from newsmon.digests.week import Week
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 180, 100
 SCALE = 2  # drawn at twice the size shown, for sharp text on high-density screens

@@ -22,11 +22,10 @@ from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
-
-from digests.chart import weekly_chart
-from digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
-from digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
-from digests.week import Week
+from newsmon.digests.chart import weekly_chart
+from newsmon.digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
+from newsmon.digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
+from newsmon.digests.week import Week
 
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_TITLE = "SCO–Azerbaijan monitor"

@@ -10,11 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from newsmon.digests.week import Week, weeks_ending
+from newsmon.storage.models import Article, ArticleTopic, Run, RunSource, Source
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
-
-from digests.week import Week, weeks_ending
-from storage.models import Article, ArticleTopic, Run, RunSource, Source
 
 HISTORY_WEEKS = 8
 TEXT_CHARS = 3000  # the start of the text is enough to tell two reports of one story apart

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from classifiers import Classifier, RuleError, compile_topics
-from pipeline.errors import ConfigError
-from storage.queries import TopicRecord
+from newsmon.classifiers import Classifier, RuleError, compile_topics
+from newsmon.storage.queries import TopicRecord
+
+from newsmon.errors import ConfigError
 
 __all__ = ["Classifier", "build_classifier", "topic_records"]
 

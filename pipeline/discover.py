@@ -19,9 +19,9 @@ from typing import Any
 import feedparser
 import lxml.etree
 import lxml.html
+from newsmon.pipeline.urls import absolute, canonicalize
 
-from pipeline.errors import ParseError
-from pipeline.urls import absolute, canonicalize
+from newsmon.errors import ParseError
 
 log = logging.getLogger(__name__)
 

@@ -21,17 +21,9 @@ from zoneinfo import ZoneInfo
 import lxml.etree
 import lxml.html
 
-from pipeline.errors import NewsmonError
+from newsmon.errors import ExtractionError
 
 log = logging.getLogger(__name__)
-
-
-class ExtractionError(NewsmonError):
-    """A page could not be extracted at all (too large, undecodable, too slow, worker crashed)."""
-
-    def __init__(self, message: str, *, permanent: bool = True):
-        super().__init__(message)
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -109,7 +101,7 @@ _MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", 
 
 
 def _page_metadata(tree: Any, url: str, tz: ZoneInfo) -> dict[str, Any]:
-    from pipeline.discover import parse_date
+    from newsmon.pipeline.discover import parse_date
 
     def meta(attr: str, value: str) -> str:
         for node in tree.iterfind(f".//meta[@{attr}]"):
@@ -232,7 +224,7 @@ class ExtractorPool:
             import pebble
 
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["pipeline.extract", "trafilatura"])
+            ctx.set_forkserver_preload(["newsmon.pipeline.extract", "trafilatura"])
             # a worker is replaced after MAX_TASKS pages, so memory that lxml/trafilatura keep cannot grow
             # without bound over a long backfill
             self._pool = pebble.ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS, context=ctx)

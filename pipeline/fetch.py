@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+from newsmon.pipeline.urls import absolute, host_of
 
-from pipeline.config import FetchConfig
-from pipeline.errors import FetchError, RefusedURL
-from pipeline.urls import absolute, host_of
+from newsmon.config import FetchConfig
+from newsmon.errors import FetchError, RefusedURL
 
 log = logging.getLogger(__name__)
 

@@ -14,15 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pipeline.classify import Classifier, topic_records
-from pipeline.config import Config, SourceConfig, listing_page
-from pipeline.discover import Candidate, parse_feed, parse_listing
-from pipeline.errors import FetchError, NewsmonError, ParseError
-from pipeline.extract import Extracted, ExtractionError, ExtractorPool
-from pipeline.fetch import Fetcher, Page, check_url
-from pipeline.urls import absolute, canonicalize, host_of
-from storage import queries as q
-from storage.engine import Store
+from newsmon.pipeline.classify import Classifier, topic_records
+from newsmon.pipeline.discover import Candidate, parse_feed, parse_listing
+from newsmon.pipeline.extract import Extracted, ExtractorPool
+from newsmon.pipeline.fetch import Fetcher, Page, check_url
+from newsmon.pipeline.urls import absolute, canonicalize, host_of
+from newsmon.storage import queries as q
+from newsmon.storage.engine import Store
+
+from newsmon.config import Config, SourceConfig, listing_page
+from newsmon.errors import ExtractionError, FetchError, NewsmonError, ParseError
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ import logging
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from pipeline.errors import FetchError
-from pipeline.fetch import Fetcher
-from pipeline.urls import host_of
+from newsmon.pipeline.fetch import Fetcher
+from newsmon.pipeline.urls import host_of
+
+from newsmon.errors import FetchError
 
 log = logging.getLogger(__name__)
 

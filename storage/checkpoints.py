@@ -10,11 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from newsmon.storage.models import Article, ArticleURL, BackfillJob, BackfillPage, BackfillSkip
+from newsmon.storage.queries import insert_ignore
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-
-from storage.models import Article, ArticleURL, BackfillJob, BackfillPage, BackfillSkip
-from storage.queries import insert_ignore
 
 _CHUNK = 500
 

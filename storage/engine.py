@@ -17,13 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.errors import ConfigError
+from newsmon.errors import StorageError
 
 BUSY_TIMEOUT_MS = 60_000
-
-
-class StorageError(ConfigError):
-    """The database cannot be opened or migrated (wrong URL, server down, missing driver)."""
 
 
 class Store:
@@ -103,7 +99,7 @@ def make_engine(url: str) -> Engine:
 
 def upgrade(store: Store) -> None:
     """Apply pending migrations; a database already at SCHEMA_HEAD is left alone without loading Alembic."""
-    from storage.migrations import SCHEMA_HEAD
+    from newsmon.storage.migrations import SCHEMA_HEAD
 
     with store.engine.connect() as conn:
         conn.execution_options(newsmon_read_only=True)

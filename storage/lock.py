@@ -12,10 +12,10 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from newsmon.storage.engine import Store
 from sqlalchemy import text
 
-from pipeline.errors import LockedError
-from storage.engine import Store
+from newsmon.errors import LockedError
 
 
 @contextmanager

@@ -8,11 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
-from storage.models import (
+from newsmon.storage.models import (
     Article,
     ArticleTopic,
     ArticleURL,
@@ -23,6 +19,9 @@ from storage.models import (
     RunSource,
     Source,
 )
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 MAX_TRANSIENT_ATTEMPTS = 3
 _CHUNK = 500

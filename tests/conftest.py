@@ -54,7 +54,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def sites() -> Iterator[Any]:
-    from pipeline.samplesites import SampleSites
+    from newsmon.demo.sites import SampleSites
 
     with SampleSites() as s:
         yield s
@@ -100,7 +100,7 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True, timeout=120)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -119,8 +119,9 @@ def seed_digest_weeks(store: Any) -> dict[str, int]:
     """
     from datetime import UTC, datetime, timedelta, timezone
 
-    from pipeline.samplesites import load_sample_articles
-    from storage.queries import NewArticle, TopicRecord, source_ids, store_article
+    from newsmon.storage.queries import NewArticle, TopicRecord, source_ids, store_article
+
+    from newsmon.demo.sites import load_sample_articles
 
     baku = timezone(timedelta(hours=4))
     sco = [r for r in load_sample_articles() if r["sco"]]

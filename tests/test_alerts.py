@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.alerts import check_alerts, decide
-from pipeline.config import AlertsConfig, load_config
-from pipeline.health import SourceHealth
-from storage import queries as q
-from storage.engine import open_store
+from newsmon.storage import queries as q
+from newsmon.storage.engine import open_store
+from newsmon.storage.health import SourceHealth
+
+from newsmon.alerts import check_alerts, decide
+from newsmon.config import AlertsConfig, load_config
 from tests.conftest import LocalSMTP, run_cli, write_config
 
 ALERTS = '[alerts]\nrecipients = ["admin@example.org", "oncall@example.org"]\nfailures = 2\nsilent_days = 2\n'

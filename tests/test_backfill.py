@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from newsmon.pipeline.discover import SitemapEntry
 from sqlalchemy import create_engine, text
 
-from pipeline.backfill import (
+from newsmon.commands.backfill import (
     Window,
     archive_days,
     archive_url,
@@ -27,8 +28,7 @@ from pipeline.backfill import (
     sitemap_candidates,
     window_for,
 )
-from pipeline.discover import SitemapEntry
-from pipeline.samplesites import LISTING_PAGE_SIZE, SampleSites, generated_articles
+from newsmon.demo.sites import LISTING_PAGE_SIZE, SampleSites, generated_articles
 from tests.conftest import run_cli, write_config
 
 BAKU = timezone(timedelta(hours=4))
@@ -206,7 +206,7 @@ def test_interrupted_at_half_then_rerun_completes_without_repeating_finished_wor
     sites, records = big
     config, db = config_for(tmp_path, sites)
     expected = {sites.article_url(r) for r in in_range(records, SINCE, UNTIL)}
-    command = [sys.executable, "-m", "pipeline", "--config", str(config), "backfill", *RANGE]
+    command = [sys.executable, "-m", "newsmon", "--config", str(config), "backfill", *RANGE]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_rows(db, len(expected) // 2, proc)
     os.kill(proc.pid, sig)

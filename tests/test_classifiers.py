@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from classifiers import Classifier, RuleError, TopicMatch, compile_topics
+from newsmon.classifiers import Classifier, RuleError, TopicMatch, compile_topics
 
 SCO_TERMS = ["SCO", "SCO+", "SCO Plus", "Shanghai Cooperation Organization", "Shanghai Cooperation Organisation",
              "ШОС", "Шанхайск* организаци* сотрудничеств*", "ŞƏT", "Şanxay Əməkdaşlıq Təşkilat*"]

@@ -7,10 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from classifiers import Classifier, compile_topics
-from classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed
-from classifiers.rules import GROUP_KEYS, TERM_KEYS, TOPIC_KEYS
+from newsmon.classifiers import Classifier, compile_topics
+from newsmon.classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed
+from newsmon.classifiers.rules import GROUP_KEYS, TERM_KEYS, TOPIC_KEYS
 
 REPO = Path(__file__).parent.parent
 EVAL = REPO / "tests" / "data" / "eval"

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from classifiers import Classifier, compile_topics
-from classifiers.classifier import (
+from newsmon.classifiers import Classifier, compile_topics
+from newsmon.classifiers.classifier import (
     _SENTENCE_END,
     _last_sentence_end,
     _next_sentence_end,
@@ -23,8 +22,8 @@ from classifiers.classifier import (
     _snippet_bounds,
     _Snippets,
 )
-from classifiers.evaluation import parse_jsonl, parse_seed
-from classifiers.matcher import Matcher, Prefilter, _legacy_regex, _trie
+from newsmon.classifiers.evaluation import parse_jsonl, parse_seed
+from newsmon.classifiers.matcher import Matcher, Prefilter, _legacy_regex, _trie
 
 REPO = Path(__file__).parent.parent
 EVAL = REPO / "tests" / "data" / "eval"
@@ -104,7 +103,7 @@ def as_data(c: Classifier, title: str, text: str) -> dict[str, Any]:
 
 
 def articles() -> list[tuple[str, str]]:
-    from pipeline.samplesites import load_sample_articles
+    from newsmon.demo.sites import load_sample_articles
 
     out = [(i.title, i.text) for i in parse_jsonl((EVAL / "eval.jsonl").read_text(encoding="utf-8").splitlines())]
     out += [(s.title, s.text) for s in (parse_seed(p.stem, p.read_text(encoding="utf-8"), ())

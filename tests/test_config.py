@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_config
-from pipeline.errors import ConfigError
+from newsmon.config import load_config
+from newsmon.errors import ConfigError
 from tests.conftest import run_cli, write_config
 
 REPO = Path(__file__).parent.parent

@@ -28,7 +28,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
 @contextmanager
 def daemon(config: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
     with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "daemon"],
+        proc = subprocess.Popen([sys.executable, "-m", "newsmon", "--config", str(config), "daemon"],
                                 stdout=subprocess.DEVNULL, stderr=err, text=True)
     try:
         yield proc

@@ -13,15 +13,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from newsmon.digests.week import Week, parse_week, week_of
+from newsmon.pipeline.ingest import RunReport
+from newsmon.storage import queries as q
+from newsmon.storage.engine import open_store
+from newsmon.storage.models import DigestOutbox, DigestSent
 from sqlalchemy import select
 
-from digests.week import Week, parse_week, week_of
-from pipeline.config import load_config
-from pipeline.daemon import ClockWatch, Daemon, DigestSchedule, DigestTrigger, next_run_after
-from pipeline.ingest import RunReport
-from storage import queries as q
-from storage.engine import open_store
-from storage.models import DigestOutbox, DigestSent
+from newsmon.commands.daemon import ClockWatch, Daemon, DigestSchedule, DigestTrigger, next_run_after
+from newsmon.config import load_config
 from tests.conftest import LocalSMTP, write_config
 
 
@@ -120,7 +120,7 @@ def test_twelve_weeks_one_digest_each_with_the_machine_off_and_smtp_down(
                  schedule.send_time(down_week) + timedelta(hours=5))
 
     sim = Simulation(config, FakeClock(start), smtp)
-    with caplog.at_level(logging.INFO, logger="pipeline.daemon"):
+    with caplog.at_level(logging.INFO, logger="newsmon.commands.daemon"):
         sim.run(until, off=off, smtp_down=smtp_down)
 
     store = open_store(db_url)
@@ -218,7 +218,7 @@ def test_tick_runs_what_is_due_after_a_suspend_and_logs_an_hourly_heartbeat(
     daemon = Daemon(config, load_config(config), clock=clock, monotonic=lambda: mono[0])
     daemon.scheduler = FakeScheduler()
     daemon.last_run = (clock.now, "ok")
-    with caplog.at_level(logging.INFO, logger="pipeline.daemon"):
+    with caplog.at_level(logging.INFO, logger="newsmon.commands.daemon"):
         for _ in range(3):                        # a quiet minute: nothing happens
             clock.now += timedelta(seconds=5)
             mono[0] += 5
@@ -246,7 +246,7 @@ def test_a_job_past_its_deadline_is_abandoned_and_the_schedule_goes_on(tmp_path:
     daemon.digest_job = lambda: release.wait(30)  # type: ignore[method-assign, assignment, return-value]
     started = time.monotonic()
     try:
-        with caplog.at_level(logging.ERROR, logger="pipeline.daemon"):
+        with caplog.at_level(logging.ERROR, logger="newsmon.commands.daemon"):
             daemon._job("digest")             # what APScheduler's worker thread calls
     finally:
         release.set()

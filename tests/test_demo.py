@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.samplesites import load_sample_articles
+from newsmon.demo.sites import load_sample_articles
 
 
 def loopback_only() -> list[str]:
@@ -27,7 +27,7 @@ def loopback_only() -> list[str]:
 
 def run_demo(out: Path) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    proc = subprocess.run([*loopback_only(), sys.executable, "-m", "pipeline", "demo", "--out", str(out)],
+    proc = subprocess.run([*loopback_only(), sys.executable, "-m", "newsmon", "demo", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     return proc, time.monotonic() - started
 

@@ -10,14 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from newsmon.digests.dedupe import group_duplicates
+from newsmon.digests.render import build_message, build_stories, highlight, message_parts, render_digest
+from newsmon.digests.select import select_week
+from newsmon.digests.week import parse_week
+from newsmon.storage.engine import open_store
+from newsmon.storage.queries import NewArticle, TopicRecord, source_ids, store_article
 
-from digests.dedupe import group_duplicates
-from digests.render import build_message, build_stories, highlight, message_parts, render_digest
-from digests.select import select_week
-from digests.week import parse_week
-from pipeline.samplesites import load_sample_articles
-from storage.engine import open_store
-from storage.queries import NewArticle, TopicRecord, source_ids, store_article
+from newsmon.demo.sites import load_sample_articles
 from tests.conftest import DIGEST_TOPIC, seed_digest_weeks
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from newsmon.digests.mail import send_message
+from newsmon.digests.week import parse_week
+from newsmon.storage.engine import open_store
+from newsmon.storage.models import DigestOutbox, DigestSent
 from sqlalchemy import func, select
 
-from digests.send import send_message
-from digests.service import run_digest
-from digests.week import parse_week
-from pipeline.config import SmtpConfig, load_config
-from pipeline.errors import ConfigError, SendError
-from storage.engine import open_store
-from storage.models import DigestOutbox, DigestSent
+from newsmon.commands.digest import run_digest
+from newsmon.config import SmtpConfig, load_config
+from newsmon.errors import ConfigError, SendError
 from tests.conftest import run_cli, seed_digest_weeks, write_config
 
 NOW = dt.datetime(2025, 9, 15, 4, 0, tzinfo=dt.UTC)   # Monday 08:00 Baku: W37 just ended

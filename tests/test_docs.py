@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from pipeline import config as cfg_module
-from pipeline.cli import cli
+from newsmon import config as cfg_module
+from newsmon.cli import cli
 
 ROOT = Path(__file__).parent.parent
 

@@ -9,10 +9,10 @@ import zlib
 from typing import Any
 
 import pytest
+from newsmon.pipeline.fetch import Fetcher
 
-from pipeline.config import FetchConfig
-from pipeline.errors import FetchError, RefusedURL
-from pipeline.fetch import Fetcher
+from newsmon.config import FetchConfig
+from newsmon.errors import FetchError, RefusedURL
 
 LOCAL = frozenset({"127.0.0.1"})
 

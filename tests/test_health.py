@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import load_config, parse_config
-from pipeline.ingest import source_deadline
-from storage.engine import open_store
-from storage.lock import run_lock
+from newsmon.pipeline.ingest import source_deadline
+from newsmon.storage.engine import open_store
+from newsmon.storage.lock import run_lock
+
+from newsmon.config import load_config, parse_config
 from tests.conftest import run_cli, write_config
 
 EMPTY_FEED = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Trend</title>'
@@ -114,7 +115,7 @@ def test_every_schedule_alerts_and_logging_key_is_documented_in_the_shipped_conf
     import re
     import tomllib
 
-    from pipeline.config import AlertsConfig
+    from newsmon.config import AlertsConfig
 
     root = Path(__file__).parent.parent
     text = (root / "config.toml").read_text(encoding="utf-8")

@@ -173,7 +173,7 @@ def test_bad_items_are_logged_skipped_and_the_run_goes_on(tmp_path: Path, sites:
     ]
     config = write_config(tmp_path, sources, fetch={"max_bytes": 200_000, "timeout_seconds": 1.5})
     started = time.monotonic()
-    proc, peak_mb = run_measured([sys.executable, "-m", "pipeline", "--config", str(config), "run"])
+    proc, peak_mb = run_measured([sys.executable, "-m", "newsmon", "--config", str(config), "run"])
     assert time.monotonic() - started < 40
     assert proc.returncode == 1
     assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB: a bomb was inflated into memory"
@@ -190,7 +190,7 @@ def test_bad_items_are_logged_skipped_and_the_run_goes_on(tmp_path: Path, sites:
 
     # refused for good: not requested again; passing failures (trickle) are retried
     sites.clear_requests()
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "--config", str(config), "run"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "newsmon", "--config", str(config), "run"], capture_output=True,
                           text=True, timeout=120)
     again = {r.path for r in sites.requests if r.path.startswith("/bad/")}
     assert again == {"/bad/trickle.html"}
@@ -223,7 +223,7 @@ def slow_config(tmp_path: Path, sites: Any, storage_url: str | None = None) -> P
 
 def test_kill_9_mid_run_then_run_again_leaves_no_duplicates(tmp_path: Path, sites: Any) -> None:
     config = slow_config(tmp_path, sites)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon", "--config", str(config), "run"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = tmp_path / "newsmon.db"
     deadline = time.monotonic() + 30
@@ -251,7 +251,7 @@ def test_kill_9_mid_run_then_run_again_leaves_no_duplicates(tmp_path: Path, site
 
 def test_second_run_started_while_one_runs_exits_at_once(tmp_path: Path, sites: Any, db_url: str) -> None:
     config = slow_config(tmp_path, sites, storage_url=db_url)
-    first = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "run"],
+    first = subprocess.Popen([sys.executable, "-m", "newsmon", "--config", str(config), "run"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not article_requests(sites):
@@ -271,7 +271,7 @@ def test_second_run_started_while_one_runs_exits_at_once(tmp_path: Path, sites: 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_keeps_its_work_and_says_so(tmp_path: Path, sites: Any, sig: int) -> None:
     config = slow_config(tmp_path, sites)
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon", "--config", str(config), "run"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(article_requests(sites)) < 4:

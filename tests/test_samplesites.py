@@ -15,7 +15,7 @@ import httpx
 import pytest
 import trafilatura
 
-from pipeline.samplesites import (
+from newsmon.demo.sites import (
     PAYWALL_TEXT,
     SampleSites,
     boilerplate_headlines,

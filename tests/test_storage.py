@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import newsmon.storage
 import pytest
+from newsmon.storage import queries as q
+from newsmon.storage.engine import open_store
+from newsmon.storage.lock import run_lock
+from newsmon.storage.models import Article, ArticleURL, Discovery
 from sqlalchemy import func, inspect, select, text
 
-import storage
-from pipeline.errors import LockedError
-from storage import queries as q
-from storage.engine import open_store
-from storage.lock import run_lock
-from storage.models import Article, ArticleURL, Discovery
+from newsmon.errors import LockedError
 
 BAKU = timezone(timedelta(hours=4))
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -41,12 +41,12 @@ def migration_head() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(Path(newsmon.storage.__file__).parent / "migrations"))
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def test_schema_head_constant_names_the_newest_migration() -> None:
-    from storage.migrations import SCHEMA_HEAD
+    from newsmon.storage.migrations import SCHEMA_HEAD
 
     assert migration_head() == SCHEMA_HEAD
 

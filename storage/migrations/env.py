@@ -1,8 +1,7 @@
 """Alembic environment: newsmon passes its own connection (storage.engine.upgrade)."""
 
 from alembic import context
-
-from storage.models import Base
+from newsmon.storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` command line, for writing new migrations

@@ -6,11 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.config import Config, SourceConfig, listing_page
-from pipeline.discover import parse_feed, parse_listing, parse_sitemap
-from pipeline.errors import FetchError, ParseError
-from pipeline.fetch import Fetcher
-from pipeline.urls import host_of
+from newsmon.config import Config, SourceConfig, listing_page
+from newsmon.errors import FetchError, ParseError
+from newsmon.pipeline.discover import parse_feed, parse_listing, parse_sitemap
+from newsmon.pipeline.fetch import Fetcher
+from newsmon.pipeline.urls import host_of
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any, NoReturn
 
 import click
 
-from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError, LockedError, NewsmonError
+from newsmon.config import Config, load_config
+from newsmon.errors import ConfigError, LockedError, NewsmonError
 
 log = logging.getLogger("newsmon")
 
@@ -102,7 +102,7 @@ def _source_names(cfg: Config, names: tuple[str, ...]) -> Any:
 
 @contextmanager
 def _store(cfg: Config) -> Iterator[Any]:
-    from storage.engine import open_store
+    from newsmon.storage.engine import open_store
 
     store = open_store(cfg.storage.url)
     try:
@@ -117,10 +117,10 @@ def _store(cfg: Config) -> Iterator[Any]:
 def run(sources: tuple[str, ...], quiet: bool) -> None:
     """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
     [alerts] emails due."""
-    from pipeline.alerts import check_alerts
-    from pipeline.classify import build_classifier
-    from pipeline.ingest import run_sources
-    from storage.lock import run_lock
+    from newsmon.alerts import check_alerts
+    from newsmon.pipeline.classify import build_classifier
+    from newsmon.pipeline.ingest import run_sources
+    from newsmon.storage.lock import run_lock
 
     _quiet(quiet)
     cfg = _state().config
@@ -142,7 +142,7 @@ def run(sources: tuple[str, ...], quiet: bool) -> None:
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 def check(sources: tuple[str, ...]) -> None:
     """Probe every configured discovery URL: HTTP status, items found, newest item. Stores nothing."""
-    from pipeline.check import probe_sources
+    from newsmon.commands.check import probe_sources
 
     cfg = _state().config
     selected = _source_names(cfg, sources)
@@ -184,8 +184,8 @@ def day_bounds(since: date | None, until: date | None, tz: Any) -> tuple[datetim
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def export(topic: str | None, since: str | None, until: str | None, fmt: str, out: Path | None) -> None:
     """Write stored articles, one record each (JSON Lines or CSV)."""
-    from pipeline.export import write_records
-    from storage.queries import export_records
+    from newsmon.commands.export import write_records
+    from newsmon.storage.queries import export_records
 
     cfg = _state().config
     if topic and topic not in cfg.topics:
@@ -205,7 +205,7 @@ def status(as_json: bool) -> None:
     """Sources and their health, recent runs, stored articles, tagged articles per week, the last digest."""
     from rich.console import Console
 
-    from pipeline.status import render_status, status_json
+    from newsmon.commands.status import render_status, status_json
 
     cfg = _state().config
     with _store(cfg) as store, store.read() as session:
@@ -221,8 +221,8 @@ def status(as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
 def reclassify(since: str | None, dry_run: bool) -> None:
     """Re-run the topic rules over stored articles and report which gained or lost each topic."""
-    from pipeline.classify import build_classifier
-    from pipeline.reclassify import reclassify as run_reclassify
+    from newsmon.commands.reclassify import reclassify as run_reclassify
+    from newsmon.pipeline.classify import build_classifier
 
     cfg = _state().config
     classifier = build_classifier(cfg.topics, cfg.path)
@@ -262,9 +262,9 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
     finished pages and stored articles are not requested again. Run again after it finished, it walks the
     discovery pages again (stored articles are still not requested).
     """
-    from pipeline.backfill import BackfillReport, run_backfill
-    from pipeline.classify import build_classifier
-    from storage.lock import run_lock
+    from newsmon.commands.backfill import BackfillReport, run_backfill
+    from newsmon.pipeline.classify import build_classifier
+    from newsmon.storage.lock import run_lock
 
     cfg = _state().config
     selected = _source_names(cfg, sources)
@@ -358,7 +358,7 @@ def _progress(label: str) -> Iterator[Any]:
 def demo(out_dir: Path, open_browser: bool) -> None:
     """See newsmon work in a minute, offline: local copies of the three sites and a local mail server,
     then the real run and digest."""
-    from pipeline.demo import run_demo
+    from newsmon.commands.demo import run_demo
 
     _configure_logging(_state().verbose, _state().quiet, None)
     sys.exit(run_demo(out_dir, now=datetime.now(UTC), echo=_echo, open_browser=open_browser))
@@ -370,7 +370,7 @@ def daemon() -> None:
     while the machine was off or SMTP was down is sent on start and after each run). SIGTERM/SIGINT stop
     it cleanly; SIGHUP reloads the config (an invalid one is logged and the old one kept). Logs to stderr
     (its own lines and warnings; -v everything, -q errors only) and to the [logging] file."""
-    from pipeline.daemon import Daemon
+    from newsmon.commands.daemon import Daemon
 
     st = _state()
     cfg = st.config
@@ -391,7 +391,7 @@ def daemon() -> None:
     sys.exit(Daemon(st.config_path, cfg, on_config=configure).serve())
 
 
-_DAEMON_LOGGERS = {"pipeline.daemon", "pipeline.alerts", "digests.service"}
+_DAEMON_LOGGERS = {"newsmon.commands.daemon", "newsmon.alerts", "newsmon.commands.digest"}
 
 
 def _quiet(flag: bool) -> None:
@@ -436,9 +436,9 @@ def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool, q
     """Build the digest of one ISO week and email it (once per week unless --force)."""
     from contextlib import nullcontext
 
-    from digests.service import run_digest
-    from digests.week import parse_week
-    from storage.lock import run_lock
+    from newsmon.commands.digest import run_digest
+    from newsmon.digests.week import parse_week
+    from newsmon.storage.lock import run_lock
 
     _quiet(quiet)
     cfg = _state().config

@@ -41,15 +41,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
-from digests.service import run_digest
-from digests.week import Week, last_complete_week, parse_week, week_of
-from pipeline.alerts import check_alerts
-from pipeline.config import Config, DigestConfig, load_config
-from pipeline.errors import LockedError, NewsmonError, SendError
-from pipeline.ingest import Clock, RunReport, run_sources, source_deadline, utc_now
-from storage.engine import Store, open_store
-from storage.lock import run_lock
-from storage.models import DigestOutbox, DigestSent, Run
+from newsmon.alerts import check_alerts
+from newsmon.commands.digest import run_digest
+from newsmon.config import Config, DigestConfig, load_config
+from newsmon.digests.week import Week, last_complete_week, parse_week, week_of
+from newsmon.errors import LockedError, NewsmonError, SendError
+from newsmon.pipeline.ingest import Clock, RunReport, run_sources, source_deadline, utc_now
+from newsmon.storage.engine import Store, open_store
+from newsmon.storage.lock import run_lock
+from newsmon.storage.models import DigestOutbox, DigestSent, Run
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ class Daemon:
 
     def _ingest_sources(self, cfg: Config, store: Store) -> RunReport | None:
         """run_sources under the run deadline, cancellable from the main thread; None if cut short."""
-        from pipeline.classify import build_classifier
+        from newsmon.pipeline.classify import build_classifier
 
         classifier = build_classifier(cfg.topics, cfg.path)
         deadline = run_deadline(cfg)
@@ -431,7 +431,7 @@ class Daemon:
 
     def reload(self) -> bool:
         """SIGHUP: read the config again; if it is invalid, log why and keep the running one."""
-        from pipeline.classify import build_classifier
+        from newsmon.pipeline.classify import build_classifier
 
         try:
             cfg = load_config(self.config_path)

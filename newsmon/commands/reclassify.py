@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pipeline.classify import Classifier, topic_records
-from storage import queries as q
-from storage.engine import Store
-from storage.models import Article, ArticleTopic, Source
+from newsmon.pipeline.classify import Classifier, topic_records
+from newsmon.storage import queries as q
+from newsmon.storage.engine import Store
+from newsmon.storage.models import Article, ArticleTopic, Source
 
 BATCH = 1000
 

@@ -28,19 +28,19 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from pipeline.classify import Classifier
-from pipeline.config import Config, SourceConfig, listing_page
-from pipeline.discover import Candidate, SitemapEntry, parse_listing, parse_sitemap
-from pipeline.errors import FetchError, NewsmonError, ParseError
-from pipeline.extract import ExtractorPool
-from pipeline.fetch import Fetcher, Page
-from pipeline.ingest import Clock, Found, SourceIngest, SourceReport, Writer, utc_now
-from pipeline.robots import Robots
-from pipeline.urls import canonicalize, host_of
-from storage import checkpoints
-from storage import queries as q
-from storage.checkpoints import PageState
-from storage.engine import Store
+from newsmon.config import Config, SourceConfig, listing_page
+from newsmon.errors import FetchError, NewsmonError, ParseError, RequestBudgetSpent
+from newsmon.pipeline.classify import Classifier
+from newsmon.pipeline.discover import Candidate, SitemapEntry, parse_listing, parse_sitemap
+from newsmon.pipeline.extract import ExtractorPool
+from newsmon.pipeline.fetch import Fetcher, Page
+from newsmon.pipeline.ingest import Clock, Found, SourceIngest, SourceReport, Writer, utc_now
+from newsmon.pipeline.robots import Robots
+from newsmon.pipeline.urls import canonicalize, host_of
+from newsmon.storage import checkpoints
+from newsmon.storage import queries as q
+from newsmon.storage.checkpoints import PageState
+from newsmon.storage.engine import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ MAX_EMPTY_IN_A_ROW = 2       # ... or this many pages without a single article l
 MAX_SITEMAP_DEPTH = 3        # sitemap index → index → urlset is as deep as sites go
 CHUNK = 100                  # links of a sitemap handed to ingest at a time
 URLS_BATCH = 200             # lines of a --urls file read at a time
-
-
-class RequestBudgetSpent(NewsmonError):
-    """`--max-requests` is reached: no further request is sent."""
 
 
 # ---- the range --------------------------------------------------------------------------------------------

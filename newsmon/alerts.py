@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from digests.send import send_message
-from pipeline.config import AlertsConfig, Config
-from pipeline.errors import SendError
-from pipeline.health import SourceHealth, source_health
-from storage import queries as q
-from storage.engine import Store
-from storage.models import Source, SourceAlert
+from newsmon.config import AlertsConfig, Config
+from newsmon.digests.mail import send_message
+from newsmon.errors import SendError
+from newsmon.storage import queries as q
+from newsmon.storage.engine import Store
+from newsmon.storage.health import SourceHealth, source_health
+from newsmon.storage.models import Source, SourceAlert
 
 log = logging.getLogger(__name__)
 

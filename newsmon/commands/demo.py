@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.classify import build_classifier
-from pipeline.config import load_config
-from pipeline.ingest import run_sources
-from pipeline.samplesites import SampleSites, load_sample_articles
+from newsmon.config import load_config
+from newsmon.demo.sites import SampleSites, load_sample_articles
+from newsmon.pipeline.classify import build_classifier
+from newsmon.pipeline.ingest import run_sources
 
-DEFAULT_CONFIG = Path(__file__).parent / "samples" / "config.toml"
+DEFAULT_CONFIG = Path(__file__).parent.parent / "config.toml"
 TOPICS_MARKER = "# ---- topics (classifier rules) ----"
 DEMO_TZ = ZoneInfo("Asia/Baku")
 
@@ -78,9 +78,9 @@ def run_demo(out_dir: Path, *, now: datetime, echo: Callable[[str], None], open_
     """Run the demo in `out_dir` (made afresh each time); returns the exit code."""
     from aiosmtpd.controller import Controller
 
-    from digests.service import run_digest
-    from digests.week import last_complete_week
-    from storage.engine import open_store
+    from newsmon.commands.digest import run_digest
+    from newsmon.digests.week import last_complete_week
+    from newsmon.storage.engine import open_store
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in [*out_dir.glob("newsmon.db*"), *out_dir.glob("digest-*")]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from pipeline.samplesites import load_sample_articles
-from storage.engine import Store
-from storage.queries import NewArticle, TopicRecord, source_ids, store_article
+from newsmon.demo.sites import load_sample_articles
+from newsmon.storage.engine import Store
+from newsmon.storage.queries import NewArticle, TopicRecord, source_ids, store_article
 
 SAMPLE_WEEK = "2026-W47"
 TOPIC = "sco_azerbaijan"

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from newsmon.storage.models import DigestOutbox, DigestSent
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-
-from storage.models import DigestOutbox, DigestSent
 
 
 def sent_for(session: Session, week: str) -> list[DigestSent]:

@@ -15,8 +15,8 @@ import ssl
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.config import SmtpConfig
-from pipeline.errors import SendError
+from newsmon.config import SmtpConfig
+from newsmon.errors import SendError
 
 log = logging.getLogger(__name__)
 

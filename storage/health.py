@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from newsmon.storage import queries as q
+from newsmon.storage.models import Article, Discovery, Run, RunSource, Source
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.config import Config
-from storage import queries as q
-from storage.models import Article, Discovery, Run, RunSource, Source
+from newsmon.config import Config
 
 WINDOW_DAYS = 7            # "items per day" is the average over this many days
 RUN_HISTORY = 1000         # runs looked at when counting consecutive failures

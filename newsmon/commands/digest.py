@@ -18,14 +18,14 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from digests import record
-from digests.render import build_message, message_parts, render_digest
-from digests.select import select_week
-from digests.send import send_message
-from digests.week import Week, last_complete_week
-from pipeline.config import Config
-from pipeline.errors import ConfigError, SendError
-from storage.engine import Store
+from newsmon.config import Config
+from newsmon.digests.mail import send_message
+from newsmon.digests.render import build_message, message_parts, render_digest
+from newsmon.digests.select import select_week
+from newsmon.digests.week import Week, last_complete_week
+from newsmon.errors import ConfigError, SendError
+from newsmon.storage import digests as record
+from newsmon.storage.engine import Store
 
 log = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ __all__ = [
 
 BAKU = timezone(timedelta(hours=4))
 SITES = ("trend", "azernews", "newsaz")
-SAMPLES_PATH = Path(__file__).with_name("samples") / "articles.json"
+SAMPLES_PATH = Path(__file__).with_name("articles.json")
 LISTING_PAGE_SIZE = 10
 PAYWALL_TEXT = "Get access to all paid news on Trend — just $1"
 

@@ -11,13 +11,13 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digests.record import last_sent
-from digests.week import Week, week_of, weeks_ending
-from pipeline import alerts
-from pipeline.config import Config
-from pipeline.health import SourceHealth, source_health
-from storage import queries as q
-from storage.models import Article, ArticleTopic
+from newsmon import alerts
+from newsmon.config import Config
+from newsmon.digests.week import Week, week_of, weeks_ending
+from newsmon.storage import queries as q
+from newsmon.storage.digests import last_sent
+from newsmon.storage.health import SourceHealth, source_health
+from newsmon.storage.models import Article, ArticleTopic
 
 WEEKS_SHOWN = 4
 

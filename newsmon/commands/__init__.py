@@ -1,0 +1,1 @@
+"""One module per `newsmon` command: the orchestration the CLI and the daemon share."""
