@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsmon.demo.sites import SampleSites, generated_articles  # noqa: E402
+from newsmon.demo.generated import generated_articles  # noqa: E402
+from newsmon.demo.sites import SampleSites  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
 PER_WEEK = 100

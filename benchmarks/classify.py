@@ -29,9 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from newsmon.classifiers import Classifier, compile_topics  # noqa: E402
-
 from benchmarks.evaluate import load_eval_set  # noqa: E402
+from newsmon.classifiers import Classifier, compile_topics  # noqa: E402
 
 Doc = tuple[str, str]
 SCO_SHARE = 50  # one SCO story in this many articles of the news stream
@@ -47,7 +46,7 @@ def news_stream(megabytes: float) -> tuple[list[Doc], int]:
     """What a news feed looks like: mostly other news, one SCO story in SCO_SHARE articles. The other news
     is the samples' non-SCO articles and the evaluation set's negatives (Shanghai Composite, ICESCO, SCO
     Group, CIS summits...); the SCO stories are the samples' SCO articles."""
-    from newsmon.demo.sites import load_sample_articles
+    from newsmon.demo.articles import load_sample_articles
 
     samples = load_sample_articles()
     sco = [(a["title"], "\n".join(a["paragraphs"])) for a in samples if a.get("sco")]

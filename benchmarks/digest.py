@@ -28,6 +28,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert  # noqa: E402
+
+from newsmon.demo.generated import generated_articles  # noqa: E402
 from newsmon.digests.dedupe import group_duplicates  # noqa: E402
 from newsmon.digests.render import build_message, render_digest  # noqa: E402
 from newsmon.digests.select import select_week  # noqa: E402
@@ -35,9 +38,6 @@ from newsmon.digests.week import parse_week  # noqa: E402
 from newsmon.storage.engine import open_store  # noqa: E402
 from newsmon.storage.models import Article, ArticleTopic  # noqa: E402
 from newsmon.storage.queries import source_ids  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-
-from newsmon.demo.sites import generated_articles  # noqa: E402
 
 WEEK = "2025-W36"
 TOPIC = "sco_azerbaijan"

@@ -23,10 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from newsmon.classifiers import compile_topics  # noqa: E402
-from newsmon.storage.engine import open_store  # noqa: E402
-
 from newsmon.commands.reclassify import reclassify  # noqa: E402
-from newsmon.demo.sites import load_sample_articles  # noqa: E402
+from newsmon.demo.articles import load_sample_articles  # noqa: E402
+from newsmon.storage.engine import open_store  # noqa: E402
 
 
 def seed(db: Path, n: int) -> int:

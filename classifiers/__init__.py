@@ -7,7 +7,6 @@ The rule language is described in classifiers/RULES.md and in the comments of co
 """
 
 from newsmon.classifiers.classifier import Classifier, TopicMatch, compile_topics
-
 from newsmon.errors import RuleError
 
 __all__ = ["Classifier", "RuleError", "TopicMatch", "compile_topics"]

@@ -19,7 +19,6 @@ every topic); tests/test_classifiers_paths.py compares the two.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from bisect import bisect_left
@@ -69,6 +68,10 @@ class _Item(NamedTuple):
     order: int  # the term's place in the topic's definition: breaks ties between equally long matches
 
 
+# a match as snippets see it: (start, end, group), or an _Item, whose first three fields those are
+_Place = tuple[int, int, int] | _Item
+
+
 class _Use(NamedTuple):
     topic: int
     group: int  # -1: an exclusion
@@ -108,6 +111,24 @@ class _Scan:
         self.raw = raw
 
 
+class _Part:
+    """The title or the body of an article as the topics see it, worked out step by step: ``seen``, each
+    distinct stretch found with where it starts, and ``present``, their (group, topic) bits; ``raw``, the
+    topics a raw regex touched, which are counted with positions instead; ``hits``, once the candidate
+    topics are known, the stretches that count for each; ``positioned``, a topic's matches with their
+    places, when first needed."""
+
+    __slots__ = ("hits", "positioned", "present", "raw", "scan", "seen")
+
+    def __init__(self, scan: _Scan, seen: list[tuple[_Stretch, list[int]]], present: int, raw: set[int]) -> None:
+        self.scan = scan
+        self.seen = seen
+        self.present = present
+        self.raw = raw
+        self.hits: dict[int, list[tuple[_Resolved, list[int]]]] = {}
+        self.positioned: dict[int, list[_Item]] = {}
+
+
 def compile_topics(tables: Mapping[str, Mapping[str, Any]], *, prefilter: bool = True) -> Classifier:
     """Compile the parsed ``[topics]`` table once; every rule mistake is a RuleError naming topic and term.
 
@@ -139,94 +160,107 @@ class Classifier:
 
     def classify(self, title: str, text: str) -> dict[str, TopicMatch]:
         """Only topics whose rule holds and whose score reaches the threshold, in config order."""
-        head_text = _normalize(" ".join(title.split()))
-        body_text = _normalize(text)
+        scans = self._scan(_normalize(" ".join(title.split())), _normalize(text))
+        if scans is None:
+            return {}
+        head, body = self._part(scans[0]), self._part(scans[1])
+        candidates = self._candidates(head, body)
+        if not candidates:
+            return {}
+        wanted = set(candidates)
+        head.hits = _hits_by_topic(head.seen, wanted)
+        body.hits = _hits_by_topic(body.seen, wanted)
+        passed = [(t, score) for t in candidates if (score := self._score(t, head, body)) is not None]
+        return self._matches(passed, head, body) if passed else {}
+
+    # -- the steps of classify --------------------------------------------------------------------------
+
+    def _scan(self, head_text: str, body_text: str) -> tuple[_Scan, _Scan] | None:
+        """Where terms occur in the title and in the body; None if nowhere, which the prefilter often tells
+        without a scan."""
         # title + NUL + text: scanned in one pass (see Matcher.spans_of_pair), lower-cased once for both uses
         joined = head_text + "\x00" + body_text if head_text else body_text
         gate = self._prefilter
         lowered = lower_view(joined) if gate is not None and gate.lowers else None
         if gate is not None and not gate.maybe_in(head_text, body_text, joined, lowered):
-            return {}
+            return None
         head_spans, body_spans = self._matcher.spans_of_pair(head_text, body_text, joined, lowered)
         raw_terms = self._matcher.raw
         head = _Scan(head_text, head_spans, self._raw_matches(head_text) if raw_terms else [])
         body = _Scan(body_text, body_spans, self._raw_matches(body_text) if raw_terms else [])
         if not (head_spans or body_spans or head.raw or body.raw):
-            return {}
-        head_seen, head_present = self._seen(head)
-        body_seen, body_present = self._seen(body)
-        head_raw = self._raw_topics(head)
-        body_raw = self._raw_topics(body)
-        # Topics whose rule holds on the groups present; those a raw regex touched are checked one by one,
-        # with positions (a regex match may overlap a plain one and push it out).
-        candidates = self._rules.holding(head_present | body_present)
-        raw_topics = head_raw | body_raw
+            return None
+        return head, body
+
+    def _part(self, scan: _Scan) -> _Part:
+        seen, present = self._seen(scan)
+        return _Part(scan, seen, present, self._raw_topics(scan))
+
+    def _candidates(self, head: _Part, body: _Part) -> list[int]:
+        """Topics whose rule holds on the groups present, in config order; those a raw regex touched are
+        all candidates, to be checked one by one with positions (a regex match may overlap a plain one and
+        push it out)."""
+        candidates = self._rules.holding(head.present | body.present)
+        raw_topics = head.raw | body.raw
         if raw_topics:
             candidates = sorted(set(candidates).difference(raw_topics) | raw_topics)
-        if not candidates:
-            return {}
-        wanted = set(candidates)
-        head_hits = _hits_by_topic(head_seen, wanted)
-        body_hits = _hits_by_topic(body_seen, wanted)
-        positioned: dict[tuple[int, int], list[_Item]] = {}  # (0 title | 1 body, topic) -> all items
-        scans = (head, body)
-        items = functools.partial(self._items, positioned, scans)
-        passed: list[tuple[int, float]] = []
-        for t in candidates:
-            spec = self.specs[t]
-            # the score adds up in the order the per-text tallies always used, so it is the same float
-            score = 0.0
-            mask = 0
-            if t in head_raw:
-                factor = spec.title_weight
-                for it in items(0, t):
-                    score += it.weight * factor
-                    mask |= 1 << it.group
-            elif t in head_hits:
-                part = 0.0
-                for r, starts in head_hits[t]:
-                    part += r.score * len(starts)
-                    mask |= r.mask
-                score += part * spec.title_weight
-            if t in body_raw:
-                for it in items(1, t):
-                    score += it.weight * 1.0
-                    mask |= 1 << it.group
-            elif t in body_hits:
-                part = 0.0
-                for r, starts in body_hits[t]:
-                    part += r.score * len(starts)
-                    mask |= r.mask
-                score += part
-            if t in raw_topics and not self._rules.holds(t, mask):
-                continue
-            if score < spec.threshold - 1e-9:
-                continue
-            if spec.near and not (_near(spec, head.text, items(0, t)) or _near(spec, body.text, items(1, t))):
-                continue
-            passed.append((t, score))
-        if not passed:
-            return {}
-        found = {t: positioned[(1, t)] if (1, t) in positioned else
-                 _first_places(body_hits[t]) if t in body_hits else [] for t, _score in passed}
-        snippets = _Snippets(body.text, head.text, found.values())
+        return candidates
+
+    def _score(self, t: int, head: _Part, body: _Part) -> float | None:
+        """The score of candidate topic ``t``; None if its rule, threshold or proximity rule is not met."""
+        spec = self.specs[t]
+        # the score adds up in the order the per-text tallies always used, so it is the same float
+        score, mask = self._tally(head, t, spec.title_weight, 0.0, 0)
+        score, mask = self._tally(body, t, 1.0, score, mask)
+        if (t in head.raw or t in body.raw) and not self._rules.holds(t, mask):
+            return None
+        if score < spec.threshold - 1e-9:
+            return None
+        if spec.near and not (_near(spec, head.scan.text, self._items(head, t))
+                              or _near(spec, body.scan.text, self._items(body, t))):
+            return None
+        return score
+
+    def _tally(self, part: _Part, t: int, factor: float, score: float, mask: int) -> tuple[float, int]:
+        """``score`` and ``mask`` (a bit per group matched) with the matches of topic ``t`` in one part
+        added, each weighing ``factor`` times its own weight."""
+        if t in part.raw:
+            for it in self._items(part, t):
+                score += it.weight * factor
+                mask |= 1 << it.group
+            return score, mask
+        hits = part.hits.get(t)
+        if hits is not None:
+            subtotal = 0.0
+            for r, starts in hits:
+                subtotal += r.score * len(starts)
+                mask |= r.mask
+            score += subtotal * factor
+        return score, mask
+
+    def _matches(self, passed: list[tuple[int, float]], head: _Part, body: _Part) -> dict[str, TopicMatch]:
+        found = {t: _snippet_places(body, t) for t, _score in passed}
+        snippets = _Snippets(body.scan.text, head.scan.text, found.values())
         result: dict[str, TopicMatch] = {}
         for t, score in passed:
             name = self.specs[t].name
-            counts: dict[str, int] = {}
-            for which, hits, raw_of in ((0, head_hits, head_raw), (1, body_hits, body_raw)):
-                if t in raw_of:
-                    for it in items(which, t):
-                        counts[it.term] = counts.get(it.term, 0) + 1
-                elif t in hits:
-                    for r, starts in hits[t]:
-                        n = len(starts)
-                        for term, k in r.terms:
-                            counts[term] = counts.get(term, 0) + k * n
-            terms = dict(sorted(counts.items(), key=_by_count))
-            result[name] = TopicMatch(topic=name, score=round(score, 6), terms=terms,
+            result[name] = TopicMatch(topic=name, score=round(score, 6), terms=self._terms(t, head, body),
                                       snippets=snippets.best(found[t]))
         return result
+
+    def _terms(self, t: int, head: _Part, body: _Part) -> dict[str, int]:
+        """Each term of topic ``t`` that matched, with the number of times, the most frequent first."""
+        counts: dict[str, int] = {}
+        for part in (head, body):
+            if t in part.raw:
+                for it in self._items(part, t):
+                    counts[it.term] = counts.get(it.term, 0) + 1
+                continue
+            for r, starts in part.hits.get(t, ()):
+                n = len(starts)
+                for term, k in r.terms:
+                    counts[term] = counts.get(term, 0) + k * n
+        return dict(sorted(counts.items(), key=_by_count))
 
     # -- counting ---------------------------------------------------------------------------------------
 
@@ -297,13 +331,12 @@ class Classifier:
             seen.append((stretch, starts))
         return seen, present
 
-    def _items(self, positioned: dict[tuple[int, int], list[_Item]], scans: tuple[_Scan, _Scan], which: int,
-               t: int) -> list[_Item]:
-        """All counted matches of topic ``t`` in the title (0) or the text (1), with their places, once."""
-        key = (which, t)
-        if key not in positioned:
-            positioned[key] = self._positioned(scans[which], {t})[t]
-        return positioned[key]
+    def _items(self, part: _Part, t: int) -> list[_Item]:
+        """All counted matches of topic ``t`` in one part, with their places, worked out once."""
+        items = part.positioned.get(t)
+        if items is None:
+            items = part.positioned[t] = self._positioned(part.scan, {t})[t]
+        return items
 
     def _positioned(self, scan: _Scan, topics: set[int]) -> dict[int, list[_Item]]:
         """Counted matches with their places, for the topics asked."""
@@ -344,6 +377,15 @@ def _hits_by_topic(seen: list[tuple[_Stretch, list[int]]], wanted: set[int]
                 else:
                     hits.append((r, starts))
     return out
+
+
+def _snippet_places(body: _Part, t: int) -> Sequence[_Place]:
+    """The matches of topic ``t`` in the body that its snippets are chosen from."""
+    items = body.positioned.get(t)
+    if items is not None:
+        return items
+    hits = body.hits.get(t)
+    return _first_places(hits) if hits is not None else []
 
 
 def _first_places(hits: list[tuple[_Resolved, list[int]]]) -> list[tuple[int, int, int]]:
@@ -498,7 +540,7 @@ class _Snippets:
 
     __slots__ = ("bounds", "ends", "reach", "starts", "text", "texts", "title")
 
-    def __init__(self, text: str, title: str, found: Iterable[Sequence[tuple[int, int, int]]]) -> None:
+    def __init__(self, text: str, title: str, found: Iterable[Sequence[_Place]]) -> None:
         self.text = text
         self.title = title
         self.bounds: dict[tuple[int, int], tuple[int, int, bool, bool]] = {}
@@ -511,12 +553,12 @@ class _Snippets:
             self.reach = reach = min(len(text), max(end for _s, end in places) + _SNIPPET_REACH)
             # One regex per mark, each starting with that literal character, which the engine finds by
             # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap).
-            found = [m.span() for regex in _SENTENCE_ENDS for m in regex.finditer(text, 0, reach)]
-            found.sort()
-            self.starts = [a for a, _b in found]
-            self.ends = [b for _a, b in found]
+            marks = [m.span() for regex in _SENTENCE_ENDS for m in regex.finditer(text, 0, reach)]
+            marks.sort()
+            self.starts = [a for a, _b in marks]
+            self.ends = [b for _a, b in marks]
 
-    def best(self, items: Sequence[tuple[int, int, int]]) -> tuple[str, ...]:
+    def best(self, items: Sequence[_Place]) -> tuple[str, ...]:
         """Up to three passages; one showing matches of several groups (SCO *and* Azerbaijan) comes first.
         ``items`` are (start, end, group, ...) of the matches in the text, in text order."""
         if not items:

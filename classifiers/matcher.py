@@ -200,7 +200,7 @@ class Matcher:
     def _spans_after_tails(self, pattern: re.Pattern[str], folded: str) -> list[tuple[int, int]]:
         """The slow, exact scan: after a stretch that ends with a non-word character, look again from that
         character, which the previous match already used up."""
-        spans = []
+        spans: list[tuple[int, int]] = []
         search = pattern.search
         tails = self._tails
         pos = 0
@@ -294,7 +294,8 @@ def _legacy_regex(roots: dict[str, _Node]) -> str:
             rest.end = node.end
             rest.children = {k: ac for k, ac in node.children.items() if ac[0].kind != "chars"}
             direct.append((f, rest))
-    word, other = [], []
+    word: list[str] = []
+    other: list[str] = []
     for second, pairs in sorted(by_second.items(), key=lambda kv: -max(n.depth() for _f, n in kv[1])):
         s = re.escape(second)
         alts = ["(?<=" + re.escape(f) + s + ")" + _emit(n)
@@ -450,53 +451,68 @@ def _anchor(term: CompiledTerm) -> tuple[bool, str, str] | None:
     which checks everything before the run: for "SCO Plus" the run is "p", and "plus" alone is a common word.
     The direction that checks more of the term is used."""
     atoms = term.atoms
-    lowered = [_lowered(a) if a.kind == "chars" else None for a in atoms]
-    single = [low is not None and len(low) == 1 and len(next(iter(low))) == 1 for low in lowered]
+    lowered = [_lowered(a) if a.kind == "chars" else frozenset() for a in atoms]
+    run = _longest_run([len(low) == 1 and len(next(iter(low))) == 1 for low in lowered])
+    if run is None:
+        return None
+    i, j = run
+    anchor = "".join(next(iter(lowered[k])) for k in range(i, j))
+    steps = [_class(low) if a.kind == "chars" else a.regex for a, low in zip(atoms, lowered)]
+    forwards_checks, forwards = _forwards(atoms, steps, i, j, anchor)
+    backwards_checks, backwards = _backwards(atoms, steps, i, j, anchor[::-1])
+    if backwards_checks > forwards_checks:
+        return True, anchor[::-1], backwards
+    return False, anchor, forwards
+
+
+def _longest_run(flags: list[bool]) -> tuple[int, int] | None:
+    """(start, end) of the first of the longest runs of True, None if there is none."""
     best: tuple[int, int] | None = None
     i = 0
-    while i < len(atoms):
-        if not single[i]:
+    while i < len(flags):
+        if not flags[i]:
             i += 1
             continue
         j = i
-        while j < len(atoms) and single[j]:
+        while j < len(flags) and flags[j]:
             j += 1
         if best is None or j - i > best[1] - best[0]:
             best = (i, j)
         i = j
-    if best is None:
-        return None
-    i, j = best
-    anchor = "".join(next(iter(lowered[k])) for k in range(i, j))  # type: ignore[arg-type]
+    return best
 
-    def step(k: int) -> str:
-        kind = atoms[k].kind
-        return SEP_RE if kind == "sep" else r"\w*" if kind == "wild" else _class(lowered[k])  # type: ignore[arg-type]
 
-    # forwards: the letters of the word before the run (and a separator before the word), the run, the rest
+def _forwards(atoms: tuple[Atom, ...], steps: list[str], i: int, j: int, anchor: str) -> tuple[int, str]:
+    """The number of atoms checked, and the regex: the letters of the word before the run atoms[i:j] (and a
+    separator before the word) in a lookbehind, the run, the rest of the term."""
     start = i
     while start > 0 and atoms[start - 1].kind == "chars":
         start -= 1
-    behind = "".join(step(k) for k in range(start, i))
+    behind = "".join(steps[start:i])
     if start > 0 and atoms[start - 1].kind == "sep":
         behind = SEP_RE[:-1] + behind
     end = len(atoms)
     while end > j and atoms[end - 1].kind == "wild":
         end -= 1
-    forwards = ("(?<=" + behind + re.escape(anchor) + ")" if behind else "") + "".join(step(k) for k in range(j, end))
-    # backwards: in the reversed text, the letters of the word after the run (reversed), the run, what precedes
+    return end - start, _preceded_by(behind, anchor) + "".join(steps[j:end])
+
+
+def _backwards(atoms: tuple[Atom, ...], steps: list[str], i: int, j: int, rev: str) -> tuple[int, str]:
+    """The same in the reversed text: the letters of the word after the run (reversed), the run, what
+    precedes it."""
     stop = j
     while stop < len(atoms) and atoms[stop].kind == "chars":
         stop += 1
-    behind = "".join(step(k) for k in reversed(range(j, stop)))
+    behind = "".join(reversed(steps[j:stop]))
     if stop < len(atoms) and atoms[stop].kind == "sep":
         behind = SEP_RE[:-1] + behind
-    rev = anchor[::-1]
-    backwards = ("(?<=" + behind + re.escape(rev) + ")" if behind else "") + "".join(
-        step(k) for k in reversed(range(i)))
-    if stop > end - start:  # atoms checked: 0..stop backwards, start..end forwards
-        return True, rev, backwards
-    return False, anchor, forwards
+    return stop, _preceded_by(behind, rev) + "".join(reversed(steps[:i]))
+
+
+def _preceded_by(behind: str, literal: str) -> str:
+    """A lookbehind, for right after ``literal`` has matched, that checks what comes before it; nothing if
+    there is nothing to check."""
+    return "(?<=" + behind + re.escape(literal) + ")" if behind else ""
 
 
 def _presence_regex(terms: list[CompiledTerm]) -> str:

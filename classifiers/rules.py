@@ -6,13 +6,13 @@ because the user fixes it in a text editor with nothing else to go on.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from newsmon.classifiers.terms import RAW_PREFIX, CompiledTerm, TermSyntaxError, compile_term
-
 from newsmon.errors import RuleError
 
 __all__ = ["GroupSpec", "TermSpec", "TopicSpec", "parse_topics"]
@@ -152,35 +152,9 @@ def _parse_topic(name: str, table: Any, tables: Mapping[str, Any],
         raise t.fail("description", f"must be a string, got {_type_name(description)}")
     case = t.case(table, "", "auto")
     fold = t.boolean(table, "fold", "", True)
-    raw_groups = table.get("groups")
-    if raw_groups is None:
-        raise t.fail("", f"has no term groups: add [topics.{name}.groups] with at least one group")
-    if not isinstance(raw_groups, Mapping):
-        raise t.fail("groups", f"must be a table of groups, got {_type_name(raw_groups)}")
-    if not raw_groups:
-        raise t.fail("groups", "is empty: define at least one group")
-    groups = tuple(_parse_group(t, gname, gvalue, case, fold, tables, set())
-                   for gname, gvalue in raw_groups.items())
-    index = {g.name: i for i, g in enumerate(groups)}
-
-    def resolve(key: str) -> tuple[int, ...]:
-        out = []
-        for g in t.names(key):
-            if g not in index:
-                raise t.fail(key, f"names unknown group {g!r} (groups: {', '.join(index)})", term=g)
-            out.append(index[g])
-        if key in table and not out:
-            raise t.fail(key, "is empty: name at least one group or leave the key out")
-        return tuple(dict.fromkeys(out))
-
-    all_, any_, none = resolve("all"), resolve("any"), resolve("none")
-    for g in none:
-        if g in all_ or g in any_:
-            raise t.fail("none", f"group {groups[g].name!r} is also required by 'all' or 'any'")
-    if not all_ and not any_:
-        any_ = tuple(i for i in range(len(groups)) if i not in none)
-        if not any_:
-            raise t.fail("none", "leaves no group that can match: 'all' or 'any' must name one")
+    groups = _parse_groups(t, case, fold, tables)
+    resolve = functools.partial(_group_indices, t, {g.name: i for i, g in enumerate(groups)})
+    all_, any_, none = _parse_requirements(t, groups, resolve)
     exclude = _parse_exclude(t, case, fold)
     near, near_words, near_paragraph = _parse_near(t, all_, groups, resolve)
     return TopicSpec(name=name, description=description, groups=groups, all=all_, any=any_, none=none,
@@ -189,8 +163,45 @@ def _parse_topic(name: str, table: Any, tables: Mapping[str, Any],
                      title_weight=t.number(table, "title_weight", "", DEFAULT_TITLE_WEIGHT))
 
 
+def _parse_groups(t: _Topic, case: str, fold: bool, tables: Mapping[str, Any]) -> tuple[GroupSpec, ...]:
+    raw_groups = t.table.get("groups")
+    if raw_groups is None:
+        raise t.fail("", f"has no term groups: add [topics.{t.name}.groups] with at least one group")
+    if not isinstance(raw_groups, Mapping):
+        raise t.fail("groups", f"must be a table of groups, got {_type_name(raw_groups)}")
+    if not raw_groups:
+        raise t.fail("groups", "is empty: define at least one group")
+    return tuple(_parse_group(t, gname, gvalue, case, fold, tables, set()) for gname, gvalue in raw_groups.items())
+
+
+def _group_indices(t: _Topic, index: Mapping[str, int], key: str) -> tuple[int, ...]:
+    """The groups a key (all, any, none, near) names, as indices into the topic's groups, each once."""
+    out = []
+    for g in t.names(key):
+        if g not in index:
+            raise t.fail(key, f"names unknown group {g!r} (groups: {', '.join(index)})", term=g)
+        out.append(index[g])
+    if key in t.table and not out:
+        raise t.fail(key, "is empty: name at least one group or leave the key out")
+    return tuple(dict.fromkeys(out))
+
+
+def _parse_requirements(t: _Topic, groups: tuple[GroupSpec, ...], resolve: Callable[[str], tuple[int, ...]]
+                        ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """all, any and none; without all and any, a match of any group that none leaves out is enough."""
+    all_, any_, none = resolve("all"), resolve("any"), resolve("none")
+    for g in none:
+        if g in all_ or g in any_:
+            raise t.fail("none", f"group {groups[g].name!r} is also required by 'all' or 'any'")
+    if not all_ and not any_:
+        any_ = tuple(i for i in range(len(groups)) if i not in none)
+        if not any_:
+            raise t.fail("none", "leaves no group that can match: 'all' or 'any' must name one")
+    return all_, any_, none
+
+
 def _parse_near(t: _Topic, all_: tuple[int, ...], groups: tuple[GroupSpec, ...],
-                resolve: Any) -> tuple[tuple[int, ...], int | None, bool]:
+                resolve: Callable[[str], tuple[int, ...]]) -> tuple[tuple[int, ...], int | None, bool]:
     table = t.table
     words = table.get("near_words")
     if words is not None and (isinstance(words, bool) or not isinstance(words, int) or words < 1):
@@ -245,7 +256,7 @@ def _copy_group(t: _Topic, gname: str, value: Mapping[str, Any], tables: Mapping
     src_topic, src_group = (ref, gname) if ref in tables else (ref.rpartition(".")[0], ref.rpartition(".")[2])
     src = tables.get(src_topic)
     groups = src.get("groups") if isinstance(src, Mapping) else None
-    if not isinstance(groups, Mapping) or src_group not in groups:
+    if not isinstance(src, Mapping) or not isinstance(groups, Mapping) or src_group not in groups:
         raise t.fail(f"{where}.from", f"{ref!r} names no group (write 'TOPIC' for a group of the same name "
                                       f"or 'TOPIC.GROUP')")
     if (src_topic, src_group) in seen or (src_topic == t.name and src_group == gname):
@@ -272,16 +283,21 @@ def _parse_exclude(t: _Topic, case: str, fold: bool) -> tuple[TermSpec, ...]:
     return tuple(specs)
 
 
-def _parse_term(t: _Topic, item: Any, context: str, where: str, case: str, fold: bool) -> TermSpec:
+def _term_and_options(t: _Topic, item: Any, where: str) -> tuple[str, Mapping[str, Any]]:
+    """A term is written as a string, or as an inline table with the term and its options."""
     if isinstance(item, str):
-        text, options = item, {}
-    elif isinstance(item, Mapping):
-        t.known_keys(item, f"{where}.terms", TERM_KEYS)
-        text, options = item.get("term"), item
-        if not isinstance(text, str):
-            raise t.fail(where, f"an inline term needs term = \"...\" (a string), got {_type_name(text)}")
-    else:
+        return item, {}
+    if not isinstance(item, Mapping):
         raise t.fail(where, f"a term must be a string or an inline table, got {_type_name(item)}")
+    t.known_keys(item, f"{where}.terms", TERM_KEYS)
+    text = item.get("term")
+    if not isinstance(text, str):
+        raise t.fail(where, f"an inline term needs term = \"...\" (a string), got {_type_name(text)}")
+    return text, item
+
+
+def _parse_term(t: _Topic, item: Any, context: str, where: str, case: str, fold: bool) -> TermSpec:
+    text, options = _term_and_options(t, item, where)
     label = f"term {text!r} {context}"
 
     def bad(message: str) -> RuleError:

@@ -77,19 +77,33 @@ class CompiledTerm:
 def compile_term(uid: int, text: str, *, sensitive: bool, fold: bool) -> CompiledTerm:
     """Raises TermSyntaxError with a reason that fits after "term 'X': "."""
     if text.startswith(RAW_PREFIX):
-        source = text[len(RAW_PREFIX):]
-        if not source:
-            raise TermSyntaxError("empty regex")
-        try:
-            regex = re.compile(source)
-        except re.error as e:
-            raise TermSyntaxError(f"bad regex: {e.msg}") from None
-        if regex.match(""):
-            raise TermSyntaxError("bad regex: it matches the empty string")
-        return CompiledTerm(uid, text, (), False, False, regex)
+        return _compile_raw(uid, text)
     words = [w for w in _SPLIT.split(text.strip()) if w]
     if not words:
         raise TermSyntaxError("empty term")
+    atoms = _atoms(words, sensitive=sensitive, fold=fold)
+    first = words[0][0]
+    last = words[-1][-1]
+    left = is_word_char(first)
+    right = last == "*" or is_word_char(last)
+    pattern = ("(?<!\\w)" if left else "") + "".join(a.regex for a in atoms) + ("(?!\\w)" if right else "")
+    return CompiledTerm(uid, text, atoms, left, right, re.compile(pattern))
+
+
+def _compile_raw(uid: int, text: str) -> CompiledTerm:
+    source = text[len(RAW_PREFIX):]
+    if not source:
+        raise TermSyntaxError("empty regex")
+    try:
+        regex = re.compile(source)
+    except re.error as e:
+        raise TermSyntaxError(f"bad regex: {e.msg}") from None
+    if regex.match(""):
+        raise TermSyntaxError("bad regex: it matches the empty string")
+    return CompiledTerm(uid, text, (), False, False, regex)
+
+
+def _atoms(words: list[str], *, sensitive: bool, fold: bool) -> tuple[Atom, ...]:
     atoms: list[Atom] = []
     for n, word in enumerate(words):
         if n:
@@ -104,9 +118,4 @@ def compile_term(uid: int, text: str, *, sensitive: bool, fold: bool) -> Compile
             atoms.append(Atom("chars", chars, fold_char(c)))
         if wild:
             atoms.append(Atom("wild"))
-    first = words[0][0]
-    last = words[-1][-1]
-    left = is_word_char(first)
-    right = last == "*" or is_word_char(last)
-    pattern = ("(?<!\\w)" if left else "") + "".join(a.regex for a in atoms) + ("(?!\\w)" if right else "")
-    return CompiledTerm(uid, text, tuple(atoms), left, right, re.compile(pattern))
+    return tuple(atoms)

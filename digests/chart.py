@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
 from newsmon.digests.week import Week
 
 WIDTH_PX, HEIGHT_PX, DPI = 560, 180, 100

@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
+
 from newsmon.digests.chart import weekly_chart
 from newsmon.digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
 from newsmon.digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
 from newsmon.digests.week import Week
 
 TEMPLATES = Path(__file__).with_name("templates")
-DEFAULT_TITLE = "SCO–Azerbaijan monitor"
 MAX_SNIPPET_CHARS = 400
 
 _env = jinja2.Environment(
@@ -151,7 +151,7 @@ def subject_line(title: str, week: Week, articles: int) -> str:
     return f"{title} · {week.label} ({week.span}) · {count}"
 
 
-def render_digest(data: WeekData, *, now: datetime, title: str = DEFAULT_TITLE, max_stories: int = 0,
+def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int = 0,
                   threshold: float = DEFAULT_THRESHOLD) -> RenderedDigest:
     """The digest of one week: subject, plain text, HTML and chart images. `max_stories` (0: all) limits the
     stories listed per topic; the counts always cover the whole week."""

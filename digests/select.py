@@ -1,7 +1,8 @@
 """What goes into a week's digest, read from storage: the tagged articles per topic, counts per source,
 the last weeks' counts for the chart, and the sources that failed or stored nothing.
 
-Reads only; returns plain data (`WeekData`) that rendering turns into a message.
+Reads only, through storage's queries; returns data of this package (`WeekData`) that rendering turns into
+a message.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmon.digests.week import Week, weeks_ending
-from newsmon.storage.models import Article, ArticleTopic, Run, RunSource, Source
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from newsmon.storage import digests as stored
+from newsmon.storage.engine import Session
 
 HISTORY_WEEKS = 8
 TEXT_CHARS = 3000  # the start of the text is enough to tell two reports of one story apart
@@ -73,7 +73,7 @@ def select_week(session: Session, week: Week, topics: Mapping[str, str], sources
     """The digest data of `week` for `topics` (name -> description). `sources` are the configured source
     names: they are listed with zero counts, and checked for silence and failures."""
     if not sources:
-        sources = tuple(session.execute(select(Source.name).order_by(Source.name)).scalars())
+        sources = stored.source_names(session)
     topic_weeks = [_topic_week(session, week, name, description, sources, history_weeks)
                    for name, description in topics.items()]
     return WeekData(week=week, topics=topic_weeks, problems=source_problems(session, week, sources))
@@ -81,69 +81,44 @@ def select_week(session: Session, week: Week, topics: Mapping[str, str], sources
 
 def _topic_week(session: Session, week: Week, topic: str, description: str, sources: Sequence[str],
                 history_weeks: int) -> TopicWeek:
-    when = func.coalesce(Article.published_at, Article.fetched_at)
-    rows = session.execute(
-        select(Article.id, Source.name, Article.url, Article.title, func.substr(Article.text, 1, TEXT_CHARS),
-               Article.published_at, Article.fetched_at, ArticleTopic.score, ArticleTopic.terms,
-               ArticleTopic.snippets)
-        .join(Source, Source.id == Article.source_id)
-        .join(ArticleTopic, ArticleTopic.article_id == Article.id)
-        .where(ArticleTopic.topic == topic, when >= week.start, when < week.end)
-    ).all()
     tz = week.tz
     articles = [
-        DigestArticle(article_id=aid, source=src, url=url, title=title or "", text=text or "",
-                      when=(published or fetched).astimezone(tz), score=float(score), terms=dict(terms or {}),
-                      snippets=tuple(snippets or ()))
-        for aid, src, url, title, text, published, fetched, score, terms, snippets in rows
+        DigestArticle(article_id=r.article_id, source=r.source, url=r.url, title=r.title, text=r.text,
+                      when=r.instant.astimezone(tz), score=r.score, terms=r.terms, snippets=tuple(r.snippets))
+        for r in stored.tagged_between(session, topic, week.start, week.end, text_chars=TEXT_CHARS)
     ]
     articles.sort(key=lambda a: (-a.score, -a.when.timestamp(), a.article_id))
-
     weeks = weeks_ending(week, history_weeks)
-    columns = [func.sum(case((and_(when >= w.start, when < w.end), 1), else_=0)) for w in weeks]
-    counts = session.execute(
-        select(Source.name, *columns)
-        .join(Article, Article.source_id == Source.id)
-        .join(ArticleTopic, ArticleTopic.article_id == Article.id)
-        .where(ArticleTopic.topic == topic, when >= weeks[0].start, when < week.end)
-        .group_by(Source.name)
-    ).all()
-    names = list(dict.fromkeys([*sources, *sorted(r[0] for r in counts)]))
-    by_source = {r[0]: [int(c or 0) for c in r[1:]] for r in counts}
+    by_source = stored.tagged_counts(session, topic, [(w.start, w.end) for w in weeks])
+    names = list(dict.fromkeys([*sources, *sorted(by_source)]))
     history = [(w, {n: by_source.get(n, [0] * len(weeks))[i] for n in names}) for i, w in enumerate(weeks)]
-    per_source = dict(history[-1][1])
-    return TopicWeek(topic=topic, description=description, articles=articles, per_source=per_source,
+    return TopicWeek(topic=topic, description=description, articles=articles, per_source=dict(history[-1][1]),
                      history=history)
 
 
 def source_problems(session: Session, week: Week, sources: Sequence[str]) -> list[SourceProblem]:
     """Sources that stored no article of the week (any topic), and sources whose runs during the week
     had errors (failed items or discovery errors), with the last error."""
-    when = func.coalesce(Article.published_at, Article.fetched_at)
-    stored = dict(session.execute(
-        select(Source.name, func.count(Article.id)).join(Article, Article.source_id == Source.id)
-        .where(when >= week.start, when < week.end).group_by(Source.name)).all())
+    counts = stored.stored_per_source(session, week.start, week.end)
     failures: dict[str, list[tuple[int, int, str]]] = {}
-    rows = session.execute(
-        select(Source.name, RunSource.run_id, RunSource.failed, RunSource.errors)
-        .join(RunSource, RunSource.source_id == Source.id).join(Run, Run.id == RunSource.run_id)
-        .where(Run.started_at >= week.start, Run.started_at < week.end,
-               or_(RunSource.failed > 0, RunSource.errors != ""))
-        .order_by(Run.started_at, Run.id)).all()
-    for name, run_id, failed, errors in rows:
+    for name, run_id, failed, errors in stored.run_failures(session, week.start, week.end):
         failures.setdefault(name, []).append((run_id, failed, errors))
     problems = []
     for name in sources:
         runs = failures.get(name)
         if runs:
-            last_error = next((e.strip().splitlines()[-1] for _, _, e in reversed(runs) if e.strip()), "")
-            items = sum(f for _, f, _ in runs)
-            detail = f"errors in {len(runs)} run{'s' if len(runs) != 1 else ''}"
-            if items:
-                detail += f", {items} item{'s' if items != 1 else ''} failed"
-            if last_error:
-                detail += f"; last: {last_error}"
-            problems.append(SourceProblem(name, "failed", detail))
-        if not stored.get(name):
+            problems.append(SourceProblem(name, "failed", _failure_detail(runs)))
+        if not counts.get(name):
             problems.append(SourceProblem(name, "silent", "stored no article this week"))
     return problems
+
+
+def _failure_detail(runs: Sequence[tuple[int, int, str]]) -> str:
+    last_error = next((e.strip().splitlines()[-1] for _, _, e in reversed(runs) if e.strip()), "")
+    items = sum(f for _, f, _ in runs)
+    detail = f"errors in {len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if items:
+        detail += f", {items} item{'s' if items != 1 else ''} failed"
+    if last_error:
+        detail += f"; last: {last_error}"
+    return detail

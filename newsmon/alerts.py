@@ -7,7 +7,7 @@ ends, one "recovered" email goes out and the row goes. A send that fails changes
 tries again. Sources that start or end a problem at the same check share one email.
 
     check_alerts(cfg, store, now) -> [Notice]          after every `run` (cron and daemon), under the run lock
-    decide(health, open_alerts, alerts) -> [Notice]        the pure part
+    decide(states, open_alerts, alerts) -> [Notice]        the pure part
 """
 
 from __future__ import annotations
@@ -22,16 +22,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from newsmon.config import AlertsConfig, Config
+from newsmon.config import AlertsSettings, Config
 from newsmon.digests.mail import send_message
 from newsmon.errors import SendError
-from newsmon.storage import queries as q
+from newsmon.storage import health, runs
 from newsmon.storage.engine import Store
-from newsmon.storage.health import SourceHealth, source_health
-from newsmon.storage.models import Source, SourceAlert
+from newsmon.storage.health import SourceHealth
+from newsmon.storage.models import SourceAlert
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +49,7 @@ class Notice:
     detail: str
 
 
-def problem(h: SourceHealth, alerts: AlertsConfig) -> Problem | None:
+def problem(h: SourceHealth, alerts: AlertsSettings) -> Problem | None:
     """What is wrong with a source now, if anything: failing runs first, then silence."""
     if h.failed_runs >= alerts.failures:
         return Problem("failing", f"the last {h.failed_runs} runs failed; last error: {h.last_error}")
@@ -65,11 +62,12 @@ def problem(h: SourceHealth, alerts: AlertsConfig) -> Problem | None:
     return None
 
 
-def decide(health: Sequence[SourceHealth], open_alerts: Mapping[str, str], alerts: AlertsConfig) -> list[Notice]:
+def decide(states: Sequence[SourceHealth], open_alerts: Mapping[str, str], alerts: AlertsSettings
+           ) -> list[Notice]:
     """The emails due: an alert for a source whose problem is new, "recovered" for one whose problem ended.
     `open_alerts` maps a source to the problem the admins were last told about."""
     out = []
-    for h in health:
+    for h in states:
         found = problem(h, alerts)
         told = open_alerts.get(h.name)
         if found is not None and told is None:
@@ -81,54 +79,58 @@ def decide(health: Sequence[SourceHealth], open_alerts: Mapping[str, str], alert
     return out
 
 
-def open_alerts(session: Session) -> dict[str, SourceAlert]:
-    """Source name -> its alert not yet followed by a "recovered" email."""
-    return {name: alert for name, alert in session.execute(
-        select(Source.name, SourceAlert).join(Source, Source.id == SourceAlert.source_id)).all()}
-
-
 def check_alerts(cfg: Config, store: Store, now: datetime, *, send: Sender = send_message) -> list[Notice]:
     """Send the alert and recovery emails now due; returns the notices sent. No recipients: does nothing."""
     if not cfg.alerts.recipients:
         return []
     with store.read() as s:
-        health = source_health(s, cfg, now)
-        told = {name: alert.problem for name, alert in open_alerts(s).items()}
-    notices = decide(health, told, cfg.alerts)
-    by_name = {h.name: h for h in health}
+        states = health.source_health(s, [src.name for src in cfg.sources], now)
+        told = {name: alert.problem for name, alert in health.open_alerts(s).items()}
+    notices = decide(states, told, cfg.alerts)
+    by_name = {h.name: h for h in states}
     sent: list[Notice] = []
     for kind in ("alert", "recovered"):
         group = [n for n in notices if n.kind == kind]
-        if not group:
-            continue
-        message = build_message(group, [by_name[n.source] for n in group], sender=cfg.digest.sender,
-                                recipients=cfg.alerts.recipients, now=now)
-        password = os.environ.get(cfg.smtp.password_env) if cfg.smtp.username else None
-        try:
-            refused = send(message.as_bytes(), smtp=cfg.smtp, sender=cfg.digest.sender,
-                           recipients=list(cfg.alerts.recipients), password=password)
-        except SendError as e:
-            log.error("%s email about %s not sent: %s; trying again after the next run", kind,
-                      ", ".join(n.source for n in group), e)
-            continue
-        if refused:
-            log.warning("%s email: refused by the server for %s", kind, "; ".join(f"{a} ({r})"
-                                                                                 for a, r in refused.items()))
-        with store.write() as s:
-            ids = q.source_ids(s, [n.source for n in group])
-            for n in group:
-                if kind == "alert":
-                    s.merge(SourceAlert(source_id=ids[n.source], problem=n.problem, detail=n.detail, alerted_at=now))
-                else:
-                    s.execute(delete(SourceAlert).where(SourceAlert.source_id == ids[n.source]))
-        for n in group:
-            (log.warning if kind == "alert" else log.info)("%s: %s email sent to %s: %s", n.source, kind,
-                                                           ", ".join(cfg.alerts.recipients), n.detail)
-        sent += group
+        if group and _send(cfg, group, [by_name[n.source] for n in group], now, send):
+            _remember(store, group, now)
+            sent += group
     return sent
 
 
-def build_message(notices: Sequence[Notice], health: Sequence[SourceHealth], *, sender: str,
+def _send(cfg: Config, notices: Sequence[Notice], states: Sequence[SourceHealth], now: datetime,
+          send: Sender) -> bool:
+    """One email about `notices` (all of one kind); False if it could not be sent (tried after the next run)."""
+    kind = notices[0].kind
+    message = build_message(notices, states, sender=cfg.digest.sender, recipients=cfg.alerts.recipients, now=now)
+    password = os.environ.get(cfg.smtp.password_env) if cfg.smtp.username else None
+    try:
+        refused = send(message.as_bytes(), smtp=cfg.smtp, sender=cfg.digest.sender,
+                       recipients=list(cfg.alerts.recipients), password=password)
+    except SendError as e:
+        log.error("%s email about %s not sent: %s; trying again after the next run", kind,
+                  ", ".join(n.source for n in notices), e)
+        return False
+    if refused:
+        log.warning("%s email: refused by the server for %s", kind, "; ".join(f"{a} ({r})"
+                                                                             for a, r in refused.items()))
+    for n in notices:
+        (log.warning if kind == "alert" else log.info)("%s: %s email sent to %s: %s", n.source, kind,
+                                                       ", ".join(cfg.alerts.recipients), n.detail)
+    return True
+
+
+def _remember(store: Store, notices: Sequence[Notice], now: datetime) -> None:
+    """What the admins were told: an alert stays open until its "recovered" email went out."""
+    with store.write() as s:
+        ids = runs.source_ids(s, [n.source for n in notices])
+        for n in notices:
+            if n.kind == "alert":
+                health.set_alert(s, ids[n.source], n.problem, n.detail, now)
+            else:
+                health.clear_alert(s, ids[n.source])
+
+
+def build_message(notices: Sequence[Notice], states: Sequence[SourceHealth], *, sender: str,
                   recipients: Sequence[str], now: datetime) -> EmailMessage:
     """A plain-text email about notices of one kind, with each source's health for context."""
     kind = notices[0].kind
@@ -139,7 +141,7 @@ def build_message(notices: Sequence[Notice], health: Sequence[SourceHealth], *, 
     else:
         subject = f"newsmon: {', '.join(names)} recovered"
     lines: list[str] = []
-    for n, h in zip(notices, health):
+    for n, h in zip(notices, states):
         state = n.problem.upper() if kind == "alert" else f"RECOVERED (was {n.problem})"
         lines += [f"{n.source}: {state}", f"  {n.detail}",
                   f"  last run: {_when(h.last_run)}; last run without errors: {_when(h.last_success)}",

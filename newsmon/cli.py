@@ -1,29 +1,30 @@
-"""The `newsmon` command: a thin layer that parses options, calls package functions, prints results
-and turns expected errors into one line and an exit code (0 ok, 1 partial failure, 2 usage/config)."""
+"""The `newsmon` command: Click only. Each command parses its options, calls one function of
+newsmon.commands, prints what it returns, and exits with its code; `main` turns the domain errors into
+one line on stderr and an exit code (0 ok, 1 partial failure, 2 usage or config, 130 interrupted).
+
+Heavy modules are imported inside the commands, so `newsmon --help` starts fast.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import logging.handlers
 import os
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from newsmon import logs
 from newsmon.config import Config, load_config
-from newsmon.errors import ConfigError, LockedError, NewsmonError
+from newsmon.errors import ConfigError, NewsmonError
 
-log = logging.getLogger("newsmon")
+if TYPE_CHECKING:
+    from newsmon.pipeline.settings import SourceSettings
+    from newsmon.storage.engine import Store
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _State:
@@ -37,7 +38,7 @@ class _State:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
-            _configure_logging(self.verbose, self.quiet, self._config)
+            logs.configure(self.verbose, self.quiet, self._config)
         return self._config
 
 
@@ -52,40 +53,14 @@ class _State:
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool) -> None:
     """Monitor Azerbaijani news sites for SCO–Azerbaijan coverage and email a weekly digest."""
-    _configure_logging(verbose, quiet, None)
+    logs.configure(verbose, quiet, None)
     ctx.obj = _State(config_path, verbose, quiet)
 
 
-def _configure_logging(verbose: int, quiet: bool, cfg: Config | None) -> None:
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        if getattr(h, "_newsmon", False):
-            root.removeHandler(h)
-            h.close()
-    stderr_level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(stderr_level)
-    handler._newsmon = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    level = stderr_level
-    if cfg is not None and cfg.logging.file is not None:
-        cfg.logging.file.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.handlers.RotatingFileHandler(cfg.logging.file, maxBytes=5_000_000, backupCount=5,
-                                                  encoding="utf-8")
-        fh.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
-        file_level = getattr(logging, cfg.logging.level)
-        fh.setLevel(file_level)
-        fh._newsmon = True  # type: ignore[attr-defined]
-        root.addHandler(fh)
-        level = min(level, file_level)
-    root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer", "alembic"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-
-
 def _state() -> _State:
-    return click.get_current_context().find_object(_State)  # type: ignore[return-value]
+    state = click.get_current_context().find_object(_State)
+    assert state is not None
+    return state
 
 
 def _echo(text: str = "") -> None:
@@ -93,22 +68,41 @@ def _echo(text: str = "") -> None:
         click.echo(text)
 
 
-def _source_names(cfg: Config, names: tuple[str, ...]) -> Any:
+def _echo_outcome(lines: list[str], failed: bool) -> None:
+    """The summary lines: on stdout, or on stderr when something failed and -q asked for errors only."""
+    for line in lines:
+        if failed and _state().quiet:
+            click.echo(line, err=True)
+        else:
+            _echo(line)
+
+
+def _quiet(flag: bool) -> None:
+    """A command's own -q/--quiet, as if given before the command."""
+    if flag:
+        _state().quiet = True
+
+
+def _sources(cfg: Config, names: tuple[str, ...]) -> tuple[SourceSettings, ...]:
     try:
         return cfg.select_sources(names)
     except ConfigError as e:
         raise click.UsageError(str(e)) from None
 
 
-@contextmanager
-def _store(cfg: Config) -> Iterator[Any]:
-    from newsmon.storage.engine import open_store
-
-    store = open_store(cfg.storage.url)
+def _day(value: str | None, param: str) -> date | None:
+    if value is None:
+        return None
     try:
-        yield store
-    finally:
-        store.close()
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-09-01", param_hint=param) from None
+
+
+def _open_store(cfg: Config) -> Store:
+    from newsmon.storage.engine import open_store  # SQLAlchemy: only for the commands that use the database
+
+    return open_store(cfg.storage.url)
 
 
 @cli.command()
@@ -117,19 +111,19 @@ def _store(cfg: Config) -> Iterator[Any]:
 def run(sources: tuple[str, ...], quiet: bool) -> None:
     """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
     [alerts] emails due."""
-    from newsmon.alerts import check_alerts
-    from newsmon.pipeline.classify import build_classifier
-    from newsmon.pipeline.ingest import run_sources
-    from newsmon.storage.lock import run_lock
+    from newsmon.commands import run as command
+    from newsmon.config import compile_rules
+    from newsmon.signals import interrupt_on_sigterm, run_cancellable
 
     _quiet(quiet)
     cfg = _state().config
-    selected = _source_names(cfg, sources)
-    classifier = build_classifier(cfg.topics, cfg.path)
-    _interrupt_on_sigterm()
-    with _store(cfg) as store, run_lock(store):
-        report = _run_async(run_sources(cfg, store, selected, classifier=classifier))
-        check_alerts(cfg, store, datetime.now(UTC))
+    selected = _sources(cfg, sources)
+    classifier = compile_rules(cfg)
+    interrupt_on_sigterm()
+    with _open_store(cfg) as store:
+        report = command.run_then_alert(
+            cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=classifier)))
+    assert report is not None
     for rep in report.sources:
         if rep.ok:
             _echo(rep.line())
@@ -142,37 +136,15 @@ def run(sources: tuple[str, ...], quiet: bool) -> None:
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
 def check(sources: tuple[str, ...]) -> None:
     """Probe every configured discovery URL: HTTP status, items found, newest item. Stores nothing."""
-    from newsmon.commands.check import probe_sources
+    import asyncio
+
+    from newsmon.commands.check import probe_sources, probe_table
+    from newsmon.console import print_rich
 
     cfg = _state().config
-    selected = _source_names(cfg, sources)
-    probes = asyncio.run(probe_sources(cfg, selected, datetime.now(UTC)))
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("source", "kind", "url", "status", "items", "newest item", "problem", box=None)
-    for p in probes:
-        table.add_row(p.source, p.kind, p.url, str(p.status or "-"), "-" if p.items is None else str(p.items),
-                      p.newest.isoformat() if p.newest else "-", p.error or ("no items" if p.items == 0 else ""),
-                      style=None if p.ok else "red")
-    Console(width=200 if not sys.stdout.isatty() else None, highlight=False).print(table)
+    probes = asyncio.run(probe_sources(cfg, _sources(cfg, sources), datetime.now(UTC)))
+    print_rich(probe_table(probes))
     sys.exit(EXIT_OK if all(p.ok for p in probes) else EXIT_PARTIAL)
-
-
-def _day(value: str | None, param: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2025-09-01", param_hint=param) from None
-
-
-def day_bounds(since: date | None, until: date | None, tz: Any) -> tuple[datetime | None, datetime | None]:
-    """Calendar days in `tz`, both inclusive, as [start, end) instants."""
-    start = datetime.combine(since, time(), tz) if since else None
-    end = datetime.combine(until + timedelta(days=1), time(), tz) if until else None
-    return start, end
 
 
 @cli.command()
@@ -184,17 +156,15 @@ def day_bounds(since: date | None, until: date | None, tz: Any) -> tuple[datetim
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def export(topic: str | None, since: str | None, until: str | None, fmt: str, out: Path | None) -> None:
     """Write stored articles, one record each (JSON Lines or CSV)."""
-    from newsmon.commands.export import write_records
-    from newsmon.storage.queries import export_records
+    from newsmon.commands.export import export as command
 
     cfg = _state().config
     if topic and topic not in cfg.topics:
         raise click.BadParameter(f"unknown topic {topic!r} (defined: {', '.join(cfg.topics) or 'none'})",
                                  param_hint="--topic")
-    start, end = day_bounds(_day(since, "--since"), _day(until, "--until"), cfg.digest.timezone)
-    with _store(cfg) as store, store.read() as session:
-        records = export_records(session, topic=topic, since=start, until=end)
-        count = write_records(records, fmt, out, sys.stdout)
+    first, last = _day(since, "--since"), _day(until, "--until")
+    with _open_store(cfg) as store:
+        count = command(cfg, store, topic=topic, since=first, until=last, fmt=fmt, out=out, stdout=sys.stdout)
     if out is not None:
         _echo(f"wrote {count} articles to {out}")
 
@@ -203,17 +173,16 @@ def export(topic: str | None, since: str | None, until: str | None, fmt: str, ou
 @click.option("--json", "as_json", is_flag=True, help="Print it as one JSON document (for scripts and monitoring).")
 def status(as_json: bool) -> None:
     """Sources and their health, recent runs, stored articles, tagged articles per week, the last digest."""
-    from rich.console import Console
-
     from newsmon.commands.status import render_status, status_json
+    from newsmon.console import print_rich
 
     cfg = _state().config
-    with _store(cfg) as store, store.read() as session:
+    now = datetime.now(UTC)
+    with _open_store(cfg) as store, store.read() as session:
         if as_json:
-            click.echo(json.dumps(status_json(session, cfg, datetime.now(UTC)), indent=2, ensure_ascii=False))
-            return
-        Console(width=200 if not sys.stdout.isatty() else None, highlight=False).print(
-            *render_status(session, cfg, datetime.now(UTC)))
+            click.echo(json.dumps(status_json(session, cfg, now), indent=2, ensure_ascii=False))
+        else:
+            print_rich(*render_status(session, cfg, now))
 
 
 @cli.command()
@@ -221,27 +190,18 @@ def status(as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
 def reclassify(since: str | None, dry_run: bool) -> None:
     """Re-run the topic rules over stored articles and report which gained or lost each topic."""
-    from newsmon.commands.reclassify import reclassify as run_reclassify
-    from newsmon.pipeline.classify import build_classifier
+    from newsmon.commands.reclassify import reclassify as command
+    from newsmon.config import compile_rules
+    from newsmon.console import progress_bar
+    from newsmon.pipeline.walk import day_bounds
 
     cfg = _state().config
-    classifier = build_classifier(cfg.topics, cfg.path)
+    classifier = compile_rules(cfg)
     start, _ = day_bounds(_day(since, "--since"), None, cfg.digest.timezone)
-    with _store(cfg) as store, _progress("reclassifying") as progress:
-        report = run_reclassify(store, classifier, since=start, dry_run=dry_run, progress=progress)
-    _echo(f"reclassified {report.articles:,} articles: {report.changed:,} changed"
-          + (" (dry run: nothing stored)" if dry_run else ""))
-    tz = cfg.digest.timezone
-    for topic in sorted(report.gained.keys() | report.lost.keys()):
-        gained, lost = report.gained.get(topic, []), report.lost.get(topic, [])
-        _echo(f"{topic}: {len(gained)} gained, {len(lost)} lost")
-        for sign, changes in (("+", gained), ("-", lost)):
-            for c in changes[:REPORT_LINES]:
-                day = c.published.astimezone(tz).date().isoformat() if c.published else "no date"
-                terms = ", ".join(f"{t}×{n}" for t, n in sorted(c.terms.items(), key=lambda x: -x[1]))
-                _echo(f"  {sign} {day}  {c.source:<10} {c.title[:90]}  [{terms}]")
-            if len(changes) > REPORT_LINES:
-                _echo(f"  {sign} ... and {len(changes) - REPORT_LINES:,} more")
+    with _open_store(cfg) as store, progress_bar("reclassifying", quiet=_state().quiet) as progress:
+        report = command(store, classifier, since=start, dry_run=dry_run, progress=progress)
+    for line in report.lines(cfg.digest.timezone, dry_run=dry_run):
+        _echo(line)
 
 
 @cli.command()
@@ -263,11 +223,13 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
     discovery pages again (stored articles are still not requested).
     """
     from newsmon.commands.backfill import BackfillReport, run_backfill
-    from newsmon.pipeline.classify import build_classifier
+    from newsmon.config import compile_rules
+    from newsmon.console import backfill_progress
+    from newsmon.signals import interrupt_on_sigterm, run_cancellable
     from newsmon.storage.lock import run_lock
 
     cfg = _state().config
-    selected = _source_names(cfg, sources)
+    selected = _sources(cfg, sources)
     first, last = _day(since, "--since"), _day(until, "--until")
     if first is None and urls_file is None:
         raise click.UsageError("--since is required (or --urls FILE)")
@@ -275,80 +237,22 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
         raise click.UsageError("--until needs --since")
     if first is not None and last is not None and last < first:
         raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
-    classifier = build_classifier(cfg.topics, cfg.path)
-    _interrupt_on_sigterm()
+    classifier = compile_rules(cfg)
+    interrupt_on_sigterm()
     report = BackfillReport()
-
     try:
-        with _store(cfg) as store, run_lock(store, "backfill"), _backfill_feedback() as feedback:
-            _run_async(run_backfill(
+        with (_open_store(cfg) as store, run_lock(store, "backfill"),
+              backfill_progress(quiet=_state().quiet, echo=lambda line: click.echo(line, err=True)) as progress):
+            run_cancellable(run_backfill(
                 cfg, store, selected, since=first, until=last, urls_file=urls_file, classifier=classifier,
-                max_requests=max_requests, ignore_robots=ignore_robots, progress=feedback, report=report))
+                max_requests=max_requests, ignore_robots=ignore_robots, progress=progress, report=report))
     except KeyboardInterrupt:
         for line in report.lines():
             click.echo(line, err=True)
         click.echo("backfill interrupted: progress is saved; run the same command again to continue", err=True)
-        raise KeyboardInterrupt from None
-    for line in report.lines():
-        if report.exit_code and _state().quiet:
-            click.echo(line, err=True)
-        else:
-            _echo(line)
+        raise
+    _echo_outcome(report.lines(), failed=bool(report.exit_code))
     sys.exit(report.exit_code)
-
-
-BACKFILL_LOG_EVERY = 15.0  # seconds between plain progress lines when stderr is not a terminal
-
-
-@contextmanager
-def _backfill_feedback() -> Iterator[Any]:
-    """A rich progress bar on a terminal; a plain line every BACKFILL_LOG_EVERY s otherwise; nothing with -q."""
-    import time as _time
-
-    if _state().quiet:
-        yield None
-        return
-    if not sys.stderr.isatty():
-        last = [_time.monotonic()]
-
-        def plain(report: Any) -> None:
-            if _time.monotonic() - last[0] >= BACKFILL_LOG_EVERY:
-                last[0] = _time.monotonic()
-                click.echo(report.status_line(), err=True)
-
-        yield plain
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("backfill"), BarColumn(bar_width=20), MofNCompleteColumn(),
-               TextColumn("{task.fields[detail]}"), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("backfill", total=None, detail="")
-
-        def update(report: Any) -> None:
-            bar.update(task, completed=report.total("fetched"), total=report.total("queued") or None,
-                       detail=f"found {report.total('discovered'):,} · stored {report.total('new'):,} · "
-                              f"tagged {report.total('tagged'):,} · failed {report.total('failed'):,} · "
-                              f"pages {report.total('pages'):,}")
-
-        yield update
-
-
-REPORT_LINES = 50
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Any]:
-    """A rich progress bar on a terminal; silence elsewhere (cron, pipes)."""
-    if _state().quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @cli.command()
@@ -360,7 +264,6 @@ def demo(out_dir: Path, open_browser: bool) -> None:
     then the real run and digest."""
     from newsmon.commands.demo import run_demo
 
-    _configure_logging(_state().verbose, _state().quiet, None)
     sys.exit(run_demo(out_dir, now=datetime.now(UTC), echo=_echo, open_browser=open_browser))
 
 
@@ -376,53 +279,10 @@ def daemon() -> None:
     cfg = st.config
 
     def configure(c: Config) -> None:
-        _configure_logging(st.verbose, st.quiet, c)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        if st.quiet or st.verbose:
-            return
-        root = logging.getLogger()
-        root.setLevel(min(root.level, logging.INFO))
-        for h in root.handlers:
-            if getattr(h, "_newsmon", False) and not isinstance(h, logging.FileHandler):
-                h.setLevel(logging.INFO)   # the daemon's own lines; per-request detail stays for -v and the file
-                h.addFilter(lambda r: r.levelno >= logging.WARNING or r.name in _DAEMON_LOGGERS)
+        logs.configure_daemon(st.verbose, st.quiet, c)
 
     configure(cfg)
     sys.exit(Daemon(st.config_path, cfg, on_config=configure).serve())
-
-
-_DAEMON_LOGGERS = {"newsmon.commands.daemon", "newsmon.alerts", "newsmon.commands.digest"}
-
-
-def _quiet(flag: bool) -> None:
-    """A command's own -q/--quiet, as if given before the command."""
-    if flag:
-        _state().quiet = True
-
-
-def _run_async(work: Any) -> Any:
-    """asyncio.run, with SIGTERM cancelling the work as Ctrl-C does: every task stops at an await, never
-    half-way through a database write; the caller sees KeyboardInterrupt either way."""
-
-    async def cancellable() -> Any:
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # type: ignore[union-attr]
-        try:
-            return await work
-        finally:
-            loop.remove_signal_handler(signal.SIGTERM)
-            _interrupt_on_sigterm()
-
-    try:
-        return asyncio.run(cancellable())
-    except asyncio.CancelledError:
-        raise KeyboardInterrupt from None
-
-
-def _interrupt_on_sigterm() -> None:
-    """SIGTERM (systemd stop, kill) ends a command like Ctrl-C: work in flight is abandoned cleanly, the
-    run is recorded as interrupted and the lock released."""
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @cli.command()
@@ -446,7 +306,7 @@ def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool, q
         chosen = parse_week(week, cfg.digest.timezone) if week else None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--week") from None
-    with _store(cfg) as store, nullcontext() if dry_run else run_lock(store, "digest"):
+    with _open_store(cfg) as store, nullcontext() if dry_run else run_lock(store, "digest"):
         outcome = run_digest(cfg, store, week=chosen, dry_run=dry_run, out_dir=out_dir, force=force,
                              now=datetime.now(UTC))
     if outcome.exit_code:
@@ -468,19 +328,16 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.Abort:
-        _fail("interrupted", 130)
+        _fail("interrupted", EXIT_INTERRUPTED)
     except click.ClickException as e:
         e.show()
         sys.exit(EXIT_USAGE if isinstance(e, click.UsageError) else e.exit_code)
     except ConfigError as e:
         _fail(str(e), EXIT_USAGE)
-    except LockedError as e:
-        _fail(str(e), EXIT_PARTIAL)
-    except NewsmonError as e:
+    except NewsmonError as e:   # storage, lock, send, ...: the run could not be done, the config is fine
         _fail(str(e), EXIT_PARTIAL)
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(EXIT_PARTIAL)
-

@@ -1,137 +1,147 @@
-"""config.toml, read and validated once at start-up into typed, frozen objects.
+"""config.toml, read and validated once at start-up into each layer's typed settings.
 
-Every error names the file and the key (`config.toml: sources[2].feeds[0]: ...`), so a user fixing a
-typo at 3 a.m. need not guess. Defaults live here, beside their types; config.toml documents them.
+Every default lives in `DEFAULTS` below, beside a word on what it means (config.toml documents each key at
+length, and a test keeps the two in step). Every error names the file and the key
+(`config.toml: sources[2].feeds[0]: ...`), so a user fixing a typo at 3 a.m. need not guess.
+
+    load_config(path) -> Config      ConfigError on any problem
 """
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsmon.errors import ConfigError
+from newsmon.digests.settings import DigestSettings, SmtpSettings
+from newsmon.errors import ConfigError, RuleError
+from newsmon.pipeline.settings import ExtractSettings, FetchSettings, SourceSettings
 
-DEFAULT_USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
+if TYPE_CHECKING:
+    from newsmon.classifiers import Classifier
 
-
-@dataclass(frozen=True)
-class StorageConfig:
-    url: str = "sqlite:///newsmon.db"
-
-
-@dataclass(frozen=True)
-class FetchConfig:
-    user_agent: str = DEFAULT_USER_AGENT
-    timeout_seconds: float = 20.0
-    connect_timeout_seconds: float = 10.0
-    max_bytes: int = 5_000_000
-    per_host_delay_seconds: float = 1.0
-    retries: int = 2
-    backoff_seconds: float = 1.0
-    max_retry_after_seconds: float = 120.0
-
-
-@dataclass(frozen=True)
-class ExtractConfig:
-    workers: int = 0
-    timeout_seconds: float = 30.0
-    max_html_bytes: int = 2_000_000
-
-    @property
-    def worker_count(self) -> int:
-        return self.workers or max(1, os.cpu_count() or 1)
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    name: str
-    feeds: tuple[str, ...] = ()
-    listings: tuple[str, ...] = ()
-    archives: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    article_url_pattern: re.Pattern[str] | None = None
-    allowed_hosts: frozenset[str] = frozenset()
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Baku"))
-    paywall_markers: tuple[str, ...] = ()
-    max_pages: int = 10_000    # backfill: most pages walked per listing (or per archive day with {page})
-
-    def allows(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and (parts.hostname or "") in self.allowed_hosts
-
-
-@dataclass(frozen=True)
-class DigestConfig:
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Baku"))
-    topics: tuple[str, ...] = ()
-    recipients: tuple[str, ...] = ()
-    sender: str = "newsmon@localhost"
-    send_at: str = "mon 08:00"
-    title: str = "SCO–Azerbaijan monitor"   # first words of the subject and the banner
-    max_stories: int = 50                    # stories listed per topic (0: all); counts cover the whole week
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str = "localhost"
-    port: int = 465
-    security: str = "ssl"
-    username: str = ""
-    password_env: str = "NEWSMON_SMTP_PASSWORD"
-    timeout_seconds: float = 30.0
-    ca_file: Path | None = None
-
-
-@dataclass(frozen=True)
-class ScheduleConfig:
-    fetch_every_seconds: float = 1800.0
-    source_deadline_seconds: float | None = None   # None ("auto"): sized from [fetch], see ingest.source_deadline
-    run_deadline_seconds: float | None = None      # None ("auto"): the longest source deadline plus two minutes
-    digest_deadline_seconds: float = 600.0
+DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "storage": {
+        "url": "sqlite:///newsmon.db",              # relative to the config file; or postgresql+psycopg://...
+    },
+    "fetch": {
+        "user_agent": "newsmon/0.1 (+https://github.com/newsmon/newsmon)",
+        "timeout_seconds": 20.0,                    # the whole request: connect, headers and body
+        "connect_timeout_seconds": 10.0,
+        "max_bytes": 5_000_000,                     # decoded bytes; larger answers are refused
+        "per_host_delay_seconds": 1.0,              # between two requests to one host name
+        "retries": 2,                               # extra attempts after a connection error or a 5xx
+        "backoff_seconds": 1.0,                     # the first retry's wait, doubled each time
+        "max_retry_after_seconds": 120.0,           # a longer Retry-After gives up instead of waiting
+    },
+    "extract": {
+        "workers": 0,                               # extraction processes; 0: one per CPU core
+        "timeout_seconds": 30.0,                    # per page; the worker is killed past it
+        "max_html_bytes": 2_000_000,
+    },
+    "sources": {                                    # each [[sources]] table
+        "name": "",                                 # required
+        "feeds": [],
+        "listings": [],                             # templates with {page}
+        "archives": [],                             # templates with {date:%Y-%m-%d} (and maybe {page})
+        "sitemaps": [],
+        "article_url_pattern": "",                  # required with listings or archives
+        "allowed_hosts": [],                        # empty: the hosts of the source's own URLs
+        "timezone": "Asia/Baku",                    # for page dates without an offset
+        "paywall_markers": [],
+        "max_pages": 10_000,                        # pages walked per listing (or archive day with {page})
+    },
+    "digest": {
+        "timezone": "Asia/Baku",
+        "topics": [],                               # empty: every [topics.*] table, in order
+        "recipients": [],
+        "sender": "newsmon@localhost",
+        "send_at": "mon 08:00",                     # in `timezone`; the daemon's send time
+        "title": "SCO–Azerbaijan monitor",          # first words of the subject and the banner
+        "max_stories": 50,                          # stories listed per topic; 0: all
+    },
+    "smtp": {
+        "host": "localhost",
+        "port": 465,
+        "security": "ssl",                          # ssl | starttls | none
+        "username": "",                             # log in when set
+        "password_env": "NEWSMON_SMTP_PASSWORD",    # the password is never in the file
+        "timeout_seconds": 30.0,
+        "ca_file": "",                              # a private CA (PEM) instead of the system's
+    },
+    "schedule": {
+        "fetch_every": "30m",                       # the daemon's run interval
+        "source_deadline": "auto",                  # auto: sized from [fetch], see commands.run
+        "run_deadline": "auto",                     # auto: the longest source deadline + 2 min
+        "digest_deadline": "10m",
+    },
+    "logging": {
+        "file": "",                                 # a rotating log file; empty: stderr only
+        "level": "INFO",                            # of the file
+    },
+    "alerts": {
+        "recipients": [],                           # empty: no alert emails
+        "failures": 3,                              # consecutive failed runs that make an alert
+        "silent_days": 2.0,                         # days without a stored article that make an alert
+    },
+}
+TABLES = (*DEFAULTS, "topics")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
-class LoggingConfig:
-    file: Path | None = None
-    level: str = "INFO"
+class StorageSettings:
+    url: str                     # a SQLAlchemy URL; a SQLite path is absolute
 
 
 @dataclass(frozen=True)
-class AlertsConfig:
-    recipients: tuple[str, ...] = ()   # none: no alert emails (health is still recorded and shown)
-    failures: int = 3                  # consecutive failed runs of a source before the admins are told
-    silent_days: float = 2.0           # days a source may store nothing before the admins are told
+class ScheduleSettings:
+    fetch_every_seconds: float
+    source_deadline_seconds: float | None   # None ("auto"): sized from [fetch]
+    run_deadline_seconds: float | None      # None ("auto"): the longest source deadline plus two minutes
+    digest_deadline_seconds: float
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    file: Path | None
+    level: str
+
+
+@dataclass(frozen=True)
+class AlertsSettings:
+    recipients: tuple[str, ...]  # none: no alert emails (health is still recorded and shown)
+    failures: int                # consecutive failed runs of a source before the admins are told
+    silent_days: float           # days a source may store nothing before the admins are told
 
 
 @dataclass(frozen=True)
 class Config:
     path: Path
-    storage: StorageConfig
-    fetch: FetchConfig
-    extract: ExtractConfig
-    sources: tuple[SourceConfig, ...]
+    storage: StorageSettings
+    fetch: FetchSettings
+    extract: ExtractSettings
+    sources: tuple[SourceSettings, ...]
     topics: Mapping[str, Mapping[str, Any]]
-    digest: DigestConfig
-    smtp: SmtpConfig
-    schedule: ScheduleConfig
-    logging: LoggingConfig
-    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    digest: DigestSettings
+    smtp: SmtpSettings
+    schedule: ScheduleSettings
+    logging: LoggingSettings
+    alerts: AlertsSettings
 
-    def source(self, name: str) -> SourceConfig:
+    def source(self, name: str) -> SourceSettings:
         for s in self.sources:
             if s.name == name:
                 return s
         raise KeyError(name)
 
-    def select_sources(self, names: tuple[str, ...] | list[str]) -> tuple[SourceConfig, ...]:
+    def select_sources(self, names: Sequence[str]) -> tuple[SourceSettings, ...]:
         """The named sources (all when none are named); an unknown name is a usage error."""
         if not names:
             return self.sources
@@ -141,9 +151,10 @@ class Config:
                 raise ConfigError(f"unknown source {n!r} (configured: {', '.join(known)})")
         return tuple(s for s in self.sources if s.name in names)
 
-
-def listing_page(template: str, page: int) -> str:
-    return template.replace("{page}", str(page))
+    def topic_description(self, topic: str) -> str:
+        """What a topic is about, for readers: its `description`, else its name."""
+        value = self.topics.get(topic, {}).get("description")
+        return value if isinstance(value, str) and value.strip() else topic
 
 
 def load_config(path: Path | str) -> Config:
@@ -161,34 +172,36 @@ def load_config(path: Path | str) -> Config:
 
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
+    """Config from an already parsed TOML document; `path` is where it came from (messages, relative paths).
+    An empty document gives every default."""
     v = _Validator(path)
-    v.known_keys(raw, "", {"storage", "fetch", "extract", "sources", "topics", "digest", "smtp", "schedule",
-                           "logging", "alerts"})
-    storage = _storage(v, v.table(raw, "storage"))
-    fetch = _dataclass_from(v, FetchConfig, v.table(raw, "fetch"), "fetch", positive={
-        "timeout_seconds", "connect_timeout_seconds", "max_bytes"})
-    extract = _dataclass_from(v, ExtractConfig, v.table(raw, "extract"), "extract",
-                              positive={"timeout_seconds", "max_html_bytes"})
-    sources_raw = raw.get("sources", [])
-    if not isinstance(sources_raw, list) or not all(isinstance(s, dict) for s in sources_raw):
-        v.fail("sources", "must be an array of tables ([[sources]])")
-    sources = tuple(_source(v, s, f"sources[{i}]") for i, s in enumerate(sources_raw))
-    seen: set[str] = set()
-    for i, s in enumerate(sources):
-        if s.name in seen:
-            v.fail(f"sources[{i}].name", f"duplicate source name {s.name!r}")
-        seen.add(s.name)
+    v.known_keys(raw, "", set(TABLES))
     topics = v.table(raw, "topics")
     for name, table in topics.items():
         if not isinstance(table, dict):
             v.fail(f"topics.{name}", "must be a table ([topics.NAME])")
-    digest = _digest(v, v.table(raw, "digest"), topics)
-    smtp = _smtp(v, v.table(raw, "smtp"))
-    schedule = _schedule(v, v.table(raw, "schedule"))
-    logging_ = _logging(v, v.table(raw, "logging"))
-    alerts = _alerts(v, v.table(raw, "alerts"))
-    return Config(path=path, storage=storage, fetch=fetch, extract=extract, sources=sources, topics=topics,
-                  digest=digest, smtp=smtp, schedule=schedule, logging=logging_, alerts=alerts)
+    return Config(
+        path=path, storage=_storage(v, v.table(raw, "storage")),
+        fetch=FetchSettings(**v.simple_table(raw, "fetch", positive={
+            "timeout_seconds", "connect_timeout_seconds", "max_bytes"})),
+        extract=ExtractSettings(**v.simple_table(raw, "extract", positive={"timeout_seconds", "max_html_bytes"})),
+        sources=_sources(v, raw.get("sources", [])), topics=topics,
+        digest=_digest(v, v.table(raw, "digest"), topics), smtp=_smtp(v, v.table(raw, "smtp")),
+        schedule=_schedule(v, v.table(raw, "schedule")), logging=_logging(v, v.table(raw, "logging")),
+        alerts=_alerts(v, v.table(raw, "alerts")))
+
+
+def parse_duration(text: str) -> float:
+    """'45s', '30m', '2h', '1d' -> seconds; ValueError otherwise."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text)
+    if not m:
+        raise ValueError(text)
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+               list: "a list", dict: "a table"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class _Validator:
@@ -197,7 +210,7 @@ class _Validator:
     def __init__(self, path: Path):
         self.path = path
 
-    def fail(self, key: str, message: str) -> None:
+    def fail(self, key: str, message: str) -> NoReturn:
         where = f"{self.path}: {key}" if key else str(self.path)
         raise ConfigError(f"{where}: {message}")
 
@@ -213,18 +226,30 @@ class _Validator:
                 key = f"{where}.{k}" if where else k
                 self.fail(key, f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
-    def typed(self, table: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...],
-              default: Any) -> Any:
+    def value(self, table: Mapping[str, Any], key: str, where: str) -> Any:
+        """`table[key]` checked against the type of its default in DEFAULTS[where] (an integer where a number
+        is expected is fine), or the default."""
+        default = DEFAULTS[where.split("[")[0]][key]
         if key not in table:
             return default
         value = table[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
-        if not ok:
+        kinds: tuple[type, ...] = (int, float) if isinstance(default, float) else (type(default),)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
             self.fail(f"{where}.{key}", f"must be {names}, got {_TYPE_NAMES.get(type(value), type(value).__name__)}"
                       f" {value!r}")
-        return value
+        return float(value) if isinstance(default, float) else value
+
+    def simple_table(self, raw: Mapping[str, Any], name: str, positive: set[str]) -> dict[str, Any]:
+        """A table of plain numbers and strings: known keys, types, no negative number (nor zero where
+        `positive`)."""
+        table = self.table(raw, name)
+        self.known_keys(table, name, set(DEFAULTS[name]))
+        values = {key: self.value(table, key, name) for key in DEFAULTS[name]}
+        for key, value in values.items():
+            if isinstance(value, (int, float)) and (value < 0 or (key in positive and value == 0)):
+                self.fail(f"{name}.{key}", f"must be {'> 0' if key in positive else '>= 0'}, got {value!r}")
+        return values
 
     def string_list(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = table.get(key, [])
@@ -233,6 +258,13 @@ class _Validator:
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             self.fail(f"{where}.{key}", "must be a list of strings")
         return tuple(value)
+
+    def emails(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        addresses = self.string_list(table, key, where)
+        for i, address in enumerate(addresses):
+            if not _EMAIL.match(address):
+                self.fail(f"{where}.{key}[{i}]", f"{address!r} is not an email address")
+        return addresses
 
     def url(self, value: str, key: str) -> str:
         parts = urlsplit(value)
@@ -251,34 +283,18 @@ class _Validator:
             return ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             self.fail(key, f"unknown time zone {value!r}")
-        raise AssertionError  # unreachable
+
+    def path_value(self, table: Mapping[str, Any], key: str, where: str) -> Path | None:
+        """A file name relative to the config file; None when empty."""
+        text = self.value(table, key, where)
+        if not text:
+            return None
+        return Path(text) if Path(text).is_absolute() else (self.path.parent / text).resolve()
 
 
-_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-               list: "a list", dict: "a table"}
-
-
-def _dataclass_from(v: _Validator, cls: Callable[..., Any], table: Mapping[str, Any], where: str,
-                    positive: set[str] = frozenset()) -> Any:  # type: ignore[assignment]
-    defaults = cls()
-    fields = {f: getattr(defaults, f) for f in defaults.__dataclass_fields__}
-    v.known_keys(table, where, set(fields))
-    values: dict[str, Any] = {}
-    for key, default in fields.items():
-        kind: type | tuple[type, ...] = (int, float) if isinstance(default, float) else type(default)
-        value = v.typed(table, key, where, kind, default)
-        if isinstance(default, float):
-            value = float(value)
-        if (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and (value < 0 or (key in positive and value == 0))):
-            v.fail(f"{where}.{key}", f"must be {'> 0' if key in positive else '>= 0'}, got {value!r}")
-        values[key] = value
-    return cls(**values)
-
-
-def _storage(v: _Validator, table: Mapping[str, Any]) -> StorageConfig:
-    v.known_keys(table, "storage", {"url"})
-    url = v.typed(table, "url", "storage", str, StorageConfig.url)
+def _storage(v: _Validator, table: Mapping[str, Any]) -> StorageSettings:
+    v.known_keys(table, "storage", set(DEFAULTS["storage"]))
+    url = v.value(table, "url", "storage")
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
         v.fail("storage.url", f"{url!r} is not a sqlite:/// or postgresql:// URL")
     if url.startswith("sqlite") and url not in ("sqlite://", "sqlite:///:memory:"):
@@ -289,18 +305,43 @@ def _storage(v: _Validator, table: Mapping[str, Any]) -> StorageConfig:
         if not db_path.is_absolute():
             db_path = (v.path.parent / db_path).resolve()
         url = url.split(":///", 1)[0] + ":///" + str(db_path)
-    return StorageConfig(url=url)
+    return StorageSettings(url=url)
 
 
-_SOURCE_KEYS = {"name", "feeds", "listings", "archives", "sitemaps", "article_url_pattern", "allowed_hosts",
-                "timezone", "paywall_markers", "max_pages"}
+def _sources(v: _Validator, raw: Any) -> tuple[SourceSettings, ...]:
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        v.fail("sources", "must be an array of tables ([[sources]])")
+    sources = tuple(_source(v, s, f"sources[{i}]") for i, s in enumerate(raw))
+    seen: set[str] = set()
+    for i, s in enumerate(sources):
+        if s.name in seen:
+            v.fail(f"sources[{i}].name", f"duplicate source name {s.name!r}")
+        seen.add(s.name)
+    return sources
 
 
-def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceConfig:
-    v.known_keys(table, where, _SOURCE_KEYS)
-    name = v.typed(table, "name", where, str, "")
+def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceSettings:
+    v.known_keys(table, where, set(DEFAULTS["sources"]))
+    name = v.value(table, "name", where)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         v.fail(f"{where}.name", f"must be a short name of letters, digits, '_', '-' or '.', got {name!r}")
+    urls = _source_urls(v, table, where)
+    if not any(urls.values()):
+        v.fail(where, f"source {name!r} has no feeds, listings, archives or sitemaps")
+    max_pages = v.value(table, "max_pages", where)
+    if max_pages < 1:
+        v.fail(f"{where}.max_pages", f"must be >= 1, got {max_pages}")
+    hosts = v.string_list(table, "allowed_hosts", where) or tuple(
+        urlsplit(u).hostname or "" for key in urls for u in urls[key])
+    return SourceSettings(
+        name=name, feeds=urls["feeds"], listings=urls["listings"], archives=urls["archives"],
+        sitemaps=urls["sitemaps"], article_url_pattern=_article_pattern(v, table, where, urls),
+        allowed_hosts=frozenset(h.lower() for h in hosts),
+        timezone=v.timezone(v.value(table, "timezone", where), f"{where}.timezone"),
+        paywall_markers=v.string_list(table, "paywall_markers", where), max_pages=max_pages)
+
+
+def _source_urls(v: _Validator, table: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
     urls: dict[str, tuple[str, ...]] = {}
     for key in ("feeds", "listings", "archives", "sitemaps"):
         urls[key] = v.string_list(table, key, where)
@@ -313,105 +354,73 @@ def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceConfig
             u.format(date=date(2000, 1, 2), page=1)
         except (KeyError, IndexError, ValueError) as e:
             v.fail(f"{where}.archives[{i}]", f"{u!r} is not a valid template ({{date:%Y-%m-%d}}, {{page}}): {e!r}")
-    max_pages = v.typed(table, "max_pages", where, int, SourceConfig.max_pages)
-    if max_pages < 1:
-        v.fail(f"{where}.max_pages", f"must be >= 1, got {max_pages}")
-    if not any(urls.values()):
-        v.fail(where, f"source {name!r} has no feeds, listings, archives or sitemaps")
-    pattern = None
-    if "article_url_pattern" in table:
-        text = v.typed(table, "article_url_pattern", where, str, "")
-        try:
-            pattern = re.compile(text)
-        except re.error as e:
-            v.fail(f"{where}.article_url_pattern", f"not a valid regular expression: {e}")
-    elif urls["listings"] or urls["archives"]:
-        v.fail(f"{where}.article_url_pattern", "is required when a source has listings or archives")
-    hosts = v.string_list(table, "allowed_hosts", where)
-    if not hosts:
-        hosts = tuple(urlsplit(u).hostname or "" for key in urls for u in urls[key])
-    tz = v.timezone(table["timezone"], f"{where}.timezone") if "timezone" in table else ZoneInfo("Asia/Baku")
-    return SourceConfig(
-        name=name, feeds=urls["feeds"], listings=urls["listings"], archives=urls["archives"],
-        sitemaps=urls["sitemaps"], article_url_pattern=pattern,
-        allowed_hosts=frozenset(h.lower() for h in hosts), timezone=tz,
-        paywall_markers=v.string_list(table, "paywall_markers", where), max_pages=max_pages)
+    return urls
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+def _article_pattern(v: _Validator, table: Mapping[str, Any], where: str,
+                     urls: Mapping[str, tuple[str, ...]]) -> re.Pattern[str] | None:
+    if "article_url_pattern" not in table:
+        if urls["listings"] or urls["archives"]:
+            v.fail(f"{where}.article_url_pattern", "is required when a source has listings or archives")
+        return None
+    try:
+        return re.compile(v.value(table, "article_url_pattern", where))
+    except re.error as e:
+        v.fail(f"{where}.article_url_pattern", f"not a valid regular expression: {e}")
 
 
-def _digest(v: _Validator, table: Mapping[str, Any], topics: Mapping[str, Any]) -> DigestConfig:
-    v.known_keys(table, "digest", {"timezone", "topics", "recipients", "sender", "send_at", "title",
-                                   "max_stories"})
-    tz = v.timezone(table.get("timezone", "Asia/Baku"), "digest.timezone")
+def _digest(v: _Validator, table: Mapping[str, Any], topics: Mapping[str, Any]) -> DigestSettings:
+    v.known_keys(table, "digest", set(DEFAULTS["digest"]))
     digest_topics = v.string_list(table, "topics", "digest")
     for i, t in enumerate(digest_topics):
         if t not in topics:
             v.fail(f"digest.topics[{i}]", f"unknown topic {t!r} (defined: {', '.join(topics) or 'none'})")
-    recipients = v.string_list(table, "recipients", "digest")
-    for i, r in enumerate(recipients):
-        if not _EMAIL.match(r):
-            v.fail(f"digest.recipients[{i}]", f"{r!r} is not an email address")
-    sender = v.typed(table, "sender", "digest", str, DigestConfig.sender)
+    sender = v.value(table, "sender", "digest")
     if not _EMAIL.match(sender):
         v.fail("digest.sender", f"{sender!r} is not an email address")
-    send_at = v.typed(table, "send_at", "digest", str, DigestConfig.send_at)
+    send_at = v.value(table, "send_at", "digest")
     m = re.fullmatch(r"(\w{3})\s+(\d{1,2}):(\d{2})", send_at.strip().lower())
-    if not m or m.group(1) not in _DAYS or int(m.group(2)) > 23 or int(m.group(3)) > 59:
-        v.fail("digest.send_at", f"{send_at!r} must look like 'mon 08:00' (day: {'/'.join(_DAYS)})")
-    title = v.typed(table, "title", "digest", str, DigestConfig.title).strip()
+    if not m or m.group(1) not in DAYS or int(m.group(2)) > 23 or int(m.group(3)) > 59:
+        v.fail("digest.send_at", f"{send_at!r} must look like 'mon 08:00' (day: {'/'.join(DAYS)})")
+    title = v.value(table, "title", "digest").strip()
     if not title or "\n" in title or "\r" in title:
         v.fail("digest.title", f"must be one line of text, got {title!r}")
-    max_stories = v.typed(table, "max_stories", "digest", int, DigestConfig.max_stories)
+    max_stories = v.value(table, "max_stories", "digest")
     if max_stories < 0:
         v.fail("digest.max_stories", f"must be >= 0 (0: all), got {max_stories}")
-    return DigestConfig(timezone=tz, topics=digest_topics, recipients=recipients, sender=sender,
-                        send_at=send_at, title=title, max_stories=max_stories)
+    return DigestSettings(timezone=v.timezone(v.value(table, "timezone", "digest"), "digest.timezone"),
+                          topics=digest_topics, recipients=v.emails(table, "recipients", "digest"), sender=sender,
+                          send_at=send_at, title=title, max_stories=max_stories)
 
 
-def _smtp(v: _Validator, table: Mapping[str, Any]) -> SmtpConfig:
-    v.known_keys(table, "smtp", {"host", "port", "security", "username", "password_env", "timeout_seconds",
-                                 "ca_file"})
-    port = v.typed(table, "port", "smtp", int, SmtpConfig.port)
+def _smtp(v: _Validator, table: Mapping[str, Any]) -> SmtpSettings:
+    v.known_keys(table, "smtp", set(DEFAULTS["smtp"]))
+    port = v.value(table, "port", "smtp")
     if not 0 < port < 65536:
         v.fail("smtp.port", f"must be 1-65535, got {port}")
-    security = v.typed(table, "security", "smtp", str, SmtpConfig.security)
+    security = v.value(table, "security", "smtp")
     if security not in ("ssl", "starttls", "none"):
         v.fail("smtp.security", f"must be 'ssl', 'starttls' or 'none', got {security!r}")
-    timeout = float(v.typed(table, "timeout_seconds", "smtp", (int, float), SmtpConfig.timeout_seconds))
+    timeout = v.value(table, "timeout_seconds", "smtp")
     if timeout <= 0:
         v.fail("smtp.timeout_seconds", "must be > 0")
-    ca = v.typed(table, "ca_file", "smtp", str, "")
-    ca_file = None
-    if ca:
-        ca_file = Path(ca) if Path(ca).is_absolute() else (v.path.parent / ca).resolve()
-    return SmtpConfig(host=v.typed(table, "host", "smtp", str, SmtpConfig.host), port=port, security=security,
-                      username=v.typed(table, "username", "smtp", str, ""),
-                      password_env=v.typed(table, "password_env", "smtp", str, SmtpConfig.password_env),
-                      timeout_seconds=timeout, ca_file=ca_file)
+    return SmtpSettings(host=v.value(table, "host", "smtp"), port=port, security=security,
+                        username=v.value(table, "username", "smtp"),
+                        password_env=v.value(table, "password_env", "smtp"), timeout_seconds=timeout,
+                        ca_file=v.path_value(table, "ca_file", "smtp"))
 
 
-def parse_duration(text: str) -> float:
-    """'45s', '30m', '2h', '1d' -> seconds; ValueError otherwise."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text)
-    if not m:
-        raise ValueError(text)
-    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+def _schedule(v: _Validator, table: Mapping[str, Any]) -> ScheduleSettings:
+    v.known_keys(table, "schedule", set(DEFAULTS["schedule"]))
+    return ScheduleSettings(fetch_every_seconds=_duration(v, table, "fetch_every"),
+                            source_deadline_seconds=_duration(v, table, "source_deadline", auto=True),
+                            run_deadline_seconds=_duration(v, table, "run_deadline", auto=True),
+                            digest_deadline_seconds=_duration(v, table, "digest_deadline"))
 
 
-def _schedule(v: _Validator, table: Mapping[str, Any]) -> ScheduleConfig:
-    v.known_keys(table, "schedule", {"fetch_every", "source_deadline", "run_deadline", "digest_deadline"})
-    return ScheduleConfig(fetch_every_seconds=_duration(v, table, "fetch_every", "30m"),
-                          source_deadline_seconds=_duration(v, table, "source_deadline", "auto", auto=True),
-                          run_deadline_seconds=_duration(v, table, "run_deadline", "auto", auto=True),
-                          digest_deadline_seconds=_duration(v, table, "digest_deadline", "10m"))
-
-
-def _duration(v: _Validator, table: Mapping[str, Any], key: str, default: str, auto: bool = False) -> Any:
+def _duration(v: _Validator, table: Mapping[str, Any], key: str, auto: bool = False) -> Any:
     """A [schedule] duration in seconds; with `auto`, the word "auto" gives None (a computed value)."""
-    text = v.typed(table, key, "schedule", str, default)
+    text = v.value(table, key, "schedule")
     if auto and text.strip() == "auto":
         return None
     try:
@@ -424,28 +433,31 @@ def _duration(v: _Validator, table: Mapping[str, Any], key: str, default: str, a
     return seconds
 
 
-def _logging(v: _Validator, table: Mapping[str, Any]) -> LoggingConfig:
-    v.known_keys(table, "logging", {"file", "level"})
-    file = v.typed(table, "file", "logging", str, "")
-    level = v.typed(table, "level", "logging", str, "INFO").upper()
+def _logging(v: _Validator, table: Mapping[str, Any]) -> LoggingSettings:
+    v.known_keys(table, "logging", set(DEFAULTS["logging"]))
+    level = v.value(table, "level", "logging").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         v.fail("logging.level", f"must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-    path = None
-    if file:
-        path = Path(file) if Path(file).is_absolute() else (v.path.parent / file).resolve()
-    return LoggingConfig(file=path, level=level)
+    return LoggingSettings(file=v.path_value(table, "file", "logging"), level=level)
 
 
-def _alerts(v: _Validator, table: Mapping[str, Any]) -> AlertsConfig:
-    v.known_keys(table, "alerts", {"recipients", "failures", "silent_days"})
-    recipients = v.string_list(table, "recipients", "alerts")
-    for i, r in enumerate(recipients):
-        if not _EMAIL.match(r):
-            v.fail(f"alerts.recipients[{i}]", f"{r!r} is not an email address")
-    failures = v.typed(table, "failures", "alerts", int, AlertsConfig.failures)
+def _alerts(v: _Validator, table: Mapping[str, Any]) -> AlertsSettings:
+    v.known_keys(table, "alerts", set(DEFAULTS["alerts"]))
+    failures = v.value(table, "failures", "alerts")
     if failures < 1:
         v.fail("alerts.failures", f"must be >= 1, got {failures}")
-    silent_days = float(v.typed(table, "silent_days", "alerts", (int, float), AlertsConfig.silent_days))
+    silent_days = v.value(table, "silent_days", "alerts")
     if silent_days <= 0:
         v.fail("alerts.silent_days", f"must be > 0, got {silent_days:g}")
-    return AlertsConfig(recipients=recipients, failures=failures, silent_days=silent_days)
+    return AlertsSettings(recipients=v.emails(table, "recipients", "alerts"), failures=failures,
+                          silent_days=silent_days)
+
+
+def compile_rules(cfg: Config) -> Classifier:
+    """The [topics] tables compiled once; a bad rule is a config error naming the file, topic and term."""
+    from newsmon.classifiers import compile_topics
+
+    try:
+        return compile_topics(cfg.topics)
+    except RuleError as e:
+        raise ConfigError(f"{cfg.path}: {e}") from None

@@ -19,9 +19,9 @@ from typing import Any
 import feedparser
 import lxml.etree
 import lxml.html
-from newsmon.pipeline.urls import absolute, canonicalize
 
 from newsmon.errors import ParseError
+from newsmon.pipeline.urls import absolute, canonicalize
 
 log = logging.getLogger(__name__)
 

@@ -101,52 +101,53 @@ _MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", 
 
 
 def _page_metadata(tree: Any, url: str, tz: ZoneInfo) -> dict[str, Any]:
-    from newsmon.pipeline.discover import parse_date
-
-    def meta(attr: str, value: str) -> str:
-        for node in tree.iterfind(f".//meta[@{attr}]"):
-            if (node.get(attr) or "").lower() == value.lower() and node.get("content"):
-                return str(node.get("content")).strip()
-        return ""
-
+    """What the page says about itself in its <head> and JSON-LD: title, author, date, language, canonical."""
     ld = list(_json_ld_articles(tree))
-    published = None
+    title = _meta(tree, "property", "og:title")
+    author = _meta(tree, "name", "author")
+    for obj in ld:
+        title = title or _ld_string(obj.get("headline"))
+        author = author or _ld_author(obj.get("author"))
+    return {"title": title, "author": author, "published": _published(tree, ld, tz), "language": _language(tree),
+            "canonical": _canonical(tree)}
+
+
+def _meta(tree: Any, attr: str, value: str) -> str:
+    for node in tree.iterfind(f".//meta[@{attr}]"):
+        if (node.get(attr) or "").lower() == value.lower() and node.get("content"):
+            return str(node.get("content")).strip()
+    return ""
+
+
+def _published(tree: Any, ld: list[dict[str, Any]], tz: ZoneInfo) -> datetime | None:
+    """The first date with a time the page gives: meta tags, JSON-LD, <time>, then a date written as text."""
+    from newsmon.pipeline.discover import parse_date  # (feedparser comes with it: not needed before a page)
+
     for attr, value in _META_DATES:
-        raw = meta(attr, value)
-        if raw and ("T" in raw or ":" in raw):
-            published = parse_date(raw, tz)
-            if published:
-                break
-    if published is None:
-        for obj in ld:
-            raw = obj.get("datePublished")
-            if isinstance(raw, str) and (published := parse_date(raw, tz)):
-                break
-    if published is None:
-        for node in tree.iterfind(".//time[@datetime]"):
-            if node.get("itemprop") == "datePublished" or node.get("pubdate") is not None:
-                published = parse_date(node.get("datetime") or "", tz)
-                break
-    if published is None:
-        published = _text_date(tree)
+        raw = _meta(tree, attr, value)
+        if raw and ("T" in raw or ":" in raw) and (published := parse_date(raw, tz)):
+            return published
+    for obj in ld:
+        raw = obj.get("datePublished")
+        if isinstance(raw, str) and (published := parse_date(raw, tz)):
+            return published
+    for node in tree.iterfind(".//time[@datetime]"):
+        if node.get("itemprop") == "datePublished" or node.get("pubdate") is not None:
+            return parse_date(node.get("datetime") or "", tz) or _text_date(tree)
+    return _text_date(tree)
 
-    language = (tree.get("lang") or meta("http-equiv", "content-language") or meta("property", "og:locale"))
-    language = re.split(r"[-_]", language.strip())[0].lower() if language else None
 
-    canonical = None
+def _language(tree: Any) -> str | None:
+    language = (tree.get("lang") or _meta(tree, "http-equiv", "content-language")
+                or _meta(tree, "property", "og:locale"))
+    return re.split(r"[-_]", language.strip())[0].lower() if language else None
+
+
+def _canonical(tree: Any) -> str | None:
     for node in tree.iterfind(".//link[@rel]"):
         if "canonical" in (node.get("rel") or "").lower().split() and node.get("href"):
-            canonical = str(node.get("href")).strip()
-            break
-    canonical = canonical or meta("property", "og:url") or None
-
-    title = meta("property", "og:title")
-    author = meta("name", "author")
-    for obj in ld:
-        title = title or _ld_text(obj.get("headline"))
-        author = author or _ld_author(obj.get("author"))
-    return {"title": title, "author": author, "published": published, "language": language,
-            "canonical": canonical}
+            return str(node.get("href")).strip()
+    return _meta(tree, "property", "og:url") or None
 
 
 def _json_ld_articles(tree: Any) -> Any:
@@ -171,7 +172,7 @@ def _json_ld_articles(tree: Any) -> Any:
                     yield item
 
 
-def _ld_text(value: Any) -> str:
+def _ld_string(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -179,8 +180,8 @@ def _ld_author(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(filter(None, (_ld_author(v) for v in value)))
     if isinstance(value, dict):
-        return _ld_text(value.get("name"))
-    return _ld_text(value)
+        return _ld_string(value.get("name"))
+    return _ld_string(value)
 
 
 def _text_date(tree: Any) -> datetime | None:

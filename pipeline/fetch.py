@@ -14,16 +14,16 @@ import email.utils
 import logging
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
-from newsmon.pipeline.urls import absolute, host_of
 
-from newsmon.config import FetchConfig
-from newsmon.errors import FetchError, RefusedURL
+from newsmon.errors import FetchError, RefusedURL, RequestBudgetSpent
+from newsmon.pipeline.settings import FetchSettings
+from newsmon.pipeline.urls import absolute, host_of
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +62,30 @@ def check_url(url: str, allowed_hosts: Collection[str]) -> None:
 class Fetcher:
     """HTTP GET with the limits of `[fetch]`. Use as `async with Fetcher(cfg) as f: await f.get(...)`.
 
-    `sleep` and `clock` are parameters so tests and the scheduler can run it on their own time.
+    `max_requests` is a budget: past it, every request raises RequestBudgetSpent before anything is sent
+    (retries, redirects and robots.txt count). A host may ask for more time between requests than
+    `per_host_delay_seconds` (robots.txt's Crawl-delay): `slow_down` takes that. `sleep` and `clock` are
+    parameters so tests and the scheduler can run it on their own time.
     """
 
-    def __init__(self, cfg: FetchConfig, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    def __init__(self, cfg: FetchSettings, *, max_requests: int | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], float] = time.monotonic):
         self.cfg = cfg
+        self.max_requests = max_requests
         self._sleep = sleep
         self._clock = clock
         self._hosts: dict[str, tuple[asyncio.Lock, list[float]]] = {}
+        self._delays: dict[str, float] = {}
         self._client: httpx.AsyncClient | None = None
         self.requests = 0
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        """Space requests to `host` by at least `seconds` from now on (never less than per_host_delay)."""
+        self._delays[host] = max(self._delays.get(host, 0.0), seconds)
+
+    def delay_for(self, host: str) -> float:
+        return max(self.cfg.per_host_delay_seconds, self._delays.get(host, 0.0))
 
     async def __aenter__(self) -> Fetcher:
         timeout = httpx.Timeout(self.cfg.timeout_seconds,
@@ -151,6 +164,8 @@ class Fetcher:
     async def _attempt(self, url: str, headers: dict[str, str], limit: int) -> Page:
         assert self._client is not None, "use Fetcher as an async context manager"
         async with self._host_slot(host_of(url)):
+            if self.max_requests is not None and self.requests >= self.max_requests:
+                raise RequestBudgetSpent(f"the request budget of {self.max_requests} is spent")
             started = self._clock()
             self.requests += 1
             try:
@@ -195,12 +210,12 @@ class Fetcher:
             await response.aclose()
 
     @asynccontextmanager
-    async def _host_slot(self, host: str):  # type: ignore[no-untyped-def]
-        """One request at a time per host name, each starting at least `per_host_delay_seconds` after the
-        previous one ended, so the server never sees two closer than that however long connecting took."""
+    async def _host_slot(self, host: str) -> AsyncIterator[None]:
+        """One request at a time per host name, each starting at least `delay_for(host)` after the previous
+        one ended, so the server never sees two closer than that however long connecting took."""
         lock, last = self._hosts.setdefault(host, (asyncio.Lock(), [float("-inf")]))
         async with lock:
-            wait = last[0] + self.cfg.per_host_delay_seconds - self._clock()
+            wait = last[0] + self.delay_for(host) - self._clock()
             if wait > 0:
                 await self._sleep(wait)
             try:

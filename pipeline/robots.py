@@ -2,8 +2,8 @@
 asked before every backfill request.
 
 Unavailable (4xx, too large, redirected away) means everything is allowed; unreachable (5xx, 429, no
-connection, timeout) means nothing is, as RFC 9309 says. `Crawl-delay` is honoured when it asks for more
-than `per_host_delay_seconds`.
+connection, timeout) means nothing is, as RFC 9309 says. A `Crawl-delay` longer than
+`per_host_delay_seconds` slows the fetcher down for that host.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import logging
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
+from newsmon.errors import FetchError
 from newsmon.pipeline.fetch import Fetcher
 from newsmon.pipeline.urls import host_of
-
-from newsmon.errors import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,8 @@ class Robots:
     def __init__(self, fetcher: Fetcher, user_agent: str):
         self.fetcher = fetcher
         self.user_agent = user_agent
-        self._rules: dict[str, RobotFileParser] = {}
+        self._rules: dict[str, RobotFileParser | bool] = {}   # origin -> its rules, or allow/refuse all
         self._locks: dict[str, asyncio.Lock] = {}
-        self.crawl_delays: dict[str, float] = {}   # host name -> seconds asked for by its robots.txt
 
     async def allows(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -42,11 +40,10 @@ class Robots:
                 rules = self._rules.get(origin)
                 if rules is None:
                     rules = self._rules[origin] = await self._load(origin)
-        return rules.can_fetch(self.user_agent, url)
+        return rules if isinstance(rules, bool) else rules.can_fetch(self.user_agent, url)
 
-    async def _load(self, origin: str) -> RobotFileParser:
+    async def _load(self, origin: str) -> RobotFileParser | bool:
         url = origin + "/robots.txt"
-        rules = RobotFileParser(url)
         host = host_of(url)
         try:
             page = await self.fetcher.get(url, allowed_hosts={host}, max_bytes=MAX_ROBOTS_BYTES)
@@ -54,15 +51,14 @@ class Robots:
             status = e.status
             if (status is not None and 400 <= status < 500 and status != 429) or (status is None and e.permanent):
                 log.info("%s: unavailable (%s); everything is allowed", url, e)
-                rules.allow_all = True
-            else:
-                log.error("%s: unreachable (%s); requesting nothing from %s (--ignore-robots to override)",
-                          url, e, origin)
-                rules.disallow_all = True
-            return rules
+                return True
+            log.error("%s: unreachable (%s); requesting nothing from %s (--ignore-robots to override)",
+                      url, e, origin)
+            return False
+        rules = RobotFileParser(url)
         rules.parse(page.content.decode("utf-8", "replace").splitlines())
         delay = rules.crawl_delay(self.user_agent)
-        if delay is not None and float(delay) > self.fetcher.cfg.per_host_delay_seconds:
-            self.crawl_delays[host] = max(self.crawl_delays.get(host, 0.0), float(delay))
+        if delay is not None and float(delay) > self.fetcher.delay_for(host):
+            self.fetcher.slow_down(host, float(delay))
             log.warning("%s asks for %s s between requests (Crawl-delay); honoured", url, delay)
         return rules

@@ -37,3 +37,8 @@ def absolute(base: str, href: str) -> str:
 def host_of(url: str) -> str:
     """Host name only: politeness and allowed hosts count by name, ports ignored."""
     return (urlsplit(url).hostname or "").lower()
+
+
+def listing_page(template: str, page: int) -> str:
+    """Page `page` of a listing template such as `https://news.az/news?page={page}`."""
+    return template.replace("{page}", str(page))

@@ -10,12 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsmon.storage.models import Article, ArticleURL, BackfillJob, BackfillPage, BackfillSkip
-from newsmon.storage.queries import insert_ignore
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-_CHUNK = 500
+from newsmon.storage.bulk import chunks, insert_ignore
+from newsmon.storage.models import BackfillJob, BackfillPage, BackfillSkip
 
 
 @dataclass(frozen=True)
@@ -83,29 +82,16 @@ def remember_skips(session: Session, source_id: int, skips: Sequence[tuple[str, 
                    now: datetime) -> None:
     """Article pages fetched and not stored, with the date they gave (None: no date at all)."""
     latest = dict(skips)
-    urls = list(latest)
-    for i in range(0, len(urls), _CHUNK):
-        session.execute(delete(BackfillSkip).where(BackfillSkip.url.in_(urls[i:i + _CHUNK])))
+    for part in chunks(latest):
+        session.execute(delete(BackfillSkip).where(BackfillSkip.url.in_(part)))
     insert_ignore(session, BackfillSkip, [{"url": u, "source_id": source_id, "published": p, "fetched_at": now}
                                           for u, p in latest.items()])
 
 
 def skipped(session: Session, urls: Iterable[str]) -> dict[str, datetime | None]:
     """url -> published, for those of `urls` a backfill fetched before and did not store."""
-    urls = list(dict.fromkeys(urls))
     out: dict[str, datetime | None] = {}
-    for i in range(0, len(urls), _CHUNK):
+    for part in chunks(urls):
         out.update(session.execute(select(BackfillSkip.url, BackfillSkip.published)
-                                   .where(BackfillSkip.url.in_(urls[i:i + _CHUNK]))).tuples().all())
-    return out
-
-
-def stored_published(session: Session, urls: Iterable[str]) -> dict[str, datetime | None]:
-    """url -> published, for those of `urls` already stored under any of their spellings."""
-    urls = list(dict.fromkeys(urls))
-    out: dict[str, datetime | None] = {}
-    for i in range(0, len(urls), _CHUNK):
-        out.update(session.execute(select(ArticleURL.url, Article.published_at)
-                                   .join(Article, Article.id == ArticleURL.article_id)
-                                   .where(ArticleURL.url.in_(urls[i:i + _CHUNK]))).tuples().all())
+                                   .where(BackfillSkip.url.in_(part))).all())
     return out

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsmon.errors import StorageError
 
+__all__ = ["Session", "Store", "make_engine", "open_store", "upgrade"]   # Session: for type hints above storage
+
 BUSY_TIMEOUT_MS = 60_000
 
 
@@ -52,6 +54,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

@@ -12,10 +12,10 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from newsmon.storage.engine import Store
 from sqlalchemy import text
 
 from newsmon.errors import LockedError
+from newsmon.storage.engine import Store
 
 
 @contextmanager

@@ -17,8 +17,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -88,13 +91,28 @@ class Article(Base):
     extraction: Mapped[str] = mapped_column(String(20))  # article | feed-summary | failed
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @hybrid_property
+    def instant(self) -> datetime:
+        """The instant an article belongs to — its published time, its fetched time when the site gave none:
+        what puts it in a week, a day or a date range everywhere (digest, status, export, reclassify)."""
+        return self.published_at or self.fetched_at
+
+    @instant.inplace.expression
+    @classmethod
+    def _instant_expression(cls) -> ColumnElement[datetime]:
+        return func.coalesce(cls.published_at, cls.fetched_at)
+
     @property
     def published(self) -> datetime | None:
         """Published time in the site's own offset (Baku: +04:00)."""
-        if self.published_at is None:
-            return None
-        offset = timezone(timedelta(minutes=self.published_offset or 0))
-        return self.published_at.astimezone(offset)
+        return site_time(self.published_at, self.published_offset)
+
+
+def site_time(published_at: datetime | None, offset_minutes: int | None) -> datetime | None:
+    """A stored UTC published time in the offset the site gave."""
+    if published_at is None:
+        return None
+    return published_at.astimezone(timezone(timedelta(minutes=offset_minutes or 0)))
 
 
 class ArticleURL(Base):

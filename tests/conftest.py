@@ -119,9 +119,9 @@ def seed_digest_weeks(store: Any) -> dict[str, int]:
     """
     from datetime import UTC, datetime, timedelta, timezone
 
-    from newsmon.storage.queries import NewArticle, TopicRecord, source_ids, store_article
-
-    from newsmon.demo.sites import load_sample_articles
+    from newsmon.demo.articles import load_sample_articles
+    from newsmon.storage.articles import NewArticle, TopicRecord, store_article
+    from newsmon.storage.runs import source_ids
 
     baku = timezone(timedelta(hours=4))
     sco = [r for r in load_sample_articles() if r["sco"]]

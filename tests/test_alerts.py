@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newsmon.storage import queries as q
+from newsmon.alerts import check_alerts, decide
+from newsmon.config import AlertsSettings, load_config
+from newsmon.storage import articles, runs
 from newsmon.storage.engine import open_store
 from newsmon.storage.health import SourceHealth
-
-from newsmon.alerts import check_alerts, decide
-from newsmon.config import AlertsConfig, load_config
 from tests.conftest import LocalSMTP, run_cli, write_config
 
 ALERTS = '[alerts]\nrecipients = ["admin@example.org", "oncall@example.org"]\nfailures = 2\nsilent_days = 2\n'
@@ -45,14 +44,14 @@ def test_alert_and_recovery_emails_arrive_once_each(tmp_path: Path, sites: Any, 
 
 def record_run(store: Any, source: str, at: datetime, *, errors: tuple[str, ...] = (), stored: int = 0) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, [source])[source]
-        run_id = q.start_run(s, "run", at)
+        sid = runs.source_ids(s, [source])[source]
+        run_id = runs.start_run(s, "run", at)
         for i in range(stored):
-            q.store_article(s, q.NewArticle(source_id=sid, url=f"https://{source}.example/{int(at.timestamp())}-{i}.html",
+            articles.store_article(s, articles.NewArticle(source_id=sid, url=f"https://{source}.example/{int(at.timestamp())}-{i}.html",
                                             title="t", author="", published=at, fetched=at, text="x", summary="",
                                             language="en", extraction="article"), None, at)
-        q.save_run_source(s, run_id, sid, new=stored, updated=0, unchanged=0, failed=0, errors=list(errors))
-        q.finish_run(s, run_id, "partial" if errors else "ok", at)
+        runs.save_run_source(s, run_id, sid, new=stored, updated=0, unchanged=0, failed=0, errors=list(errors))
+        runs.finish_run(s, run_id, "partial" if errors else "ok", at)
 
 
 def test_a_silent_source_is_reported_once_and_a_failed_send_is_tried_again(tmp_path: Path, smtp: LocalSMTP) -> None:
@@ -91,7 +90,7 @@ def health(name: str, *, failed_runs: int = 0, last_stored: datetime | None = NO
 
 
 def test_decide_tells_once_per_problem_and_once_when_it_ends() -> None:
-    rules = AlertsConfig(recipients=("a@example.org",), failures=3, silent_days=2)
+    rules = AlertsSettings(recipients=("a@example.org",), failures=3, silent_days=2)
     assert decide([health("a", failed_runs=2)], {}, rules) == []
     (n,) = decide([health("a", failed_runs=3)], {}, rules)
     assert (n.kind, n.source, n.problem) == ("alert", "a", "failing")

@@ -17,10 +17,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from newsmon.pipeline.discover import SitemapEntry
 from sqlalchemy import create_engine, text
 
-from newsmon.commands.backfill import (
+from newsmon.demo.generated import generated_articles
+from newsmon.demo.pages import LISTING_PAGE_SIZE
+from newsmon.demo.sites import SampleSites
+from newsmon.pipeline.discover import SitemapEntry
+from newsmon.pipeline.walk import (
     Window,
     archive_days,
     archive_url,
@@ -28,7 +31,6 @@ from newsmon.commands.backfill import (
     sitemap_candidates,
     window_for,
 )
-from newsmon.demo.sites import LISTING_PAGE_SIZE, SampleSites, generated_articles
 from tests.conftest import run_cli, write_config
 
 BAKU = timezone(timedelta(hours=4))

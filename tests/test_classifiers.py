@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from newsmon.classifiers import Classifier, RuleError, TopicMatch, compile_topics
 
 SCO_TERMS = ["SCO", "SCO+", "SCO Plus", "Shanghai Cooperation Organization", "Shanghai Cooperation Organisation",

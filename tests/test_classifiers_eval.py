@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from newsmon.classifiers import Classifier, compile_topics
 from newsmon.classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed
 from newsmon.classifiers.rules import GROUP_KEYS, TERM_KEYS, TOPIC_KEYS

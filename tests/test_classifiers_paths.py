@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from newsmon.classifiers import Classifier, compile_topics
 from newsmon.classifiers.classifier import (
     _SENTENCE_END,
@@ -103,7 +104,7 @@ def as_data(c: Classifier, title: str, text: str) -> dict[str, Any]:
 
 
 def articles() -> list[tuple[str, str]]:
-    from newsmon.demo.sites import load_sample_articles
+    from newsmon.demo.articles import load_sample_articles
 
     out = [(i.title, i.text) for i in parse_jsonl((EVAL / "eval.jsonl").read_text(encoding="utf-8").splitlines())]
     out += [(s.title, s.text) for s in (parse_seed(p.stem, p.read_text(encoding="utf-8"), ())

@@ -13,15 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from newsmon.digests.week import Week, parse_week, week_of
-from newsmon.pipeline.ingest import RunReport
-from newsmon.storage import queries as q
-from newsmon.storage.engine import open_store
-from newsmon.storage.models import DigestOutbox, DigestSent
 from sqlalchemy import select
 
-from newsmon.commands.daemon import ClockWatch, Daemon, DigestSchedule, DigestTrigger, next_run_after
+from newsmon.commands.daemon import Daemon
 from newsmon.config import load_config
+from newsmon.digests.week import Week, parse_week, week_of
+from newsmon.pipeline.ingest import RunReport
+from newsmon.schedule import ClockWatch, DigestSchedule, DigestTrigger, next_run_after
+from newsmon.storage import runs
+from newsmon.storage.engine import open_store
+from newsmon.storage.models import DigestOutbox, DigestSent
 from tests.conftest import LocalSMTP, write_config
 
 
@@ -37,8 +38,8 @@ def fake_ingest(clock: FakeClock) -> Any:
     """A run that fetches nothing but is recorded like one (the digest catch-up looks at runs)."""
     def ingest(cfg: Any, store: Any) -> RunReport:
         with store.write() as s:
-            run_id = q.start_run(s, "run", clock())
-            q.finish_run(s, run_id, "ok", clock())
+            run_id = runs.start_run(s, "run", clock())
+            runs.finish_run(s, run_id, "ok", clock())
         return RunReport([], run_id)
     return ingest
 

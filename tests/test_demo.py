@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.demo.sites import load_sample_articles
+from newsmon.demo.articles import load_sample_articles
 
 
 def loopback_only() -> list[str]:

@@ -10,19 +10,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from newsmon.config import DEFAULTS
+from newsmon.demo.articles import load_sample_articles
 from newsmon.digests.dedupe import group_duplicates
 from newsmon.digests.render import build_message, build_stories, highlight, message_parts, render_digest
 from newsmon.digests.select import select_week
 from newsmon.digests.week import parse_week
+from newsmon.storage.articles import NewArticle, TopicRecord, store_article
 from newsmon.storage.engine import open_store
-from newsmon.storage.queries import NewArticle, TopicRecord, source_ids, store_article
-
-from newsmon.demo.sites import load_sample_articles
+from newsmon.storage.runs import source_ids
 from tests.conftest import DIGEST_TOPIC, seed_digest_weeks
 
 BAKU = ZoneInfo("Asia/Baku")
 NOW = datetime(2025, 9, 8, 4, 0, tzinfo=UTC)
 SOURCES = ["trend", "azernews", "newsaz"]
+TITLE = DEFAULTS["digest"]["title"]
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def store(tmp_path: Path) -> Any:
 def digest_of(store: Any, week: str) -> Any:
     with store.read() as s:
         data = select_week(s, parse_week(week, BAKU), {DIGEST_TOPIC: "SCO and Azerbaijan"}, SOURCES)
-    return render_digest(data, now=NOW)
+    return render_digest(data, now=NOW, title=TITLE)
 
 
 def as_message(digest: Any) -> Any:
@@ -159,7 +162,7 @@ def test_story_limit_keeps_the_counts_and_points_to_export(store: Any) -> None:
     seed_digest_weeks(store)
     with store.read() as s:
         data = select_week(s, parse_week("2025-W36", BAKU), {DIGEST_TOPIC: "SCO"}, SOURCES)
-    digest = render_digest(data, now=NOW, max_stories=1)
+    digest = render_digest(data, now=NOW, title=TITLE, max_stories=1)
     assert "5 articles in 3 stories" in digest.text
     assert "… and 2 more stories: newsmon export --topic sco_azerbaijan --since 2025-09-01 --until 2025-09-07" \
         in digest.text

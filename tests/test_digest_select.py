@@ -7,11 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from newsmon.digests.select import select_week
 from newsmon.digests.week import parse_week
 from newsmon.storage.engine import open_store
 from newsmon.storage.models import Run, RunSource, Source
-
 from tests.conftest import DIGEST_TOPIC, DIGEST_W36, seed_digest_weeks
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -17,15 +17,16 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from newsmon.digests.mail import send_message
-from newsmon.digests.week import parse_week
-from newsmon.storage.engine import open_store
-from newsmon.storage.models import DigestOutbox, DigestSent
 from sqlalchemy import func, select
 
 from newsmon.commands.digest import run_digest
-from newsmon.config import SmtpConfig, load_config
+from newsmon.config import load_config
+from newsmon.digests.mail import send_message
+from newsmon.digests.settings import SmtpSettings
+from newsmon.digests.week import parse_week
 from newsmon.errors import ConfigError, SendError
+from newsmon.storage.engine import open_store
+from newsmon.storage.models import DigestOutbox, DigestSent
 from tests.conftest import run_cli, seed_digest_weeks, write_config
 
 NOW = dt.datetime(2025, 9, 15, 4, 0, tzinfo=dt.UTC)   # Monday 08:00 Baku: W37 just ended
@@ -150,8 +151,8 @@ class SmtpServer:
         self.controller.stop()
 
 
-def smtp_config(port: int, security: str, ca_file: Path | None = None, username: str = "") -> SmtpConfig:
-    return SmtpConfig(host="127.0.0.1", port=port, security=security, username=username,
+def smtp_config(port: int, security: str, ca_file: Path | None = None, username: str = "") -> SmtpSettings:
+    return SmtpSettings(host="127.0.0.1", port=port, security=security, username=username,
                       password_env="NEWSMON_SMTP_PASSWORD", timeout_seconds=5, ca_file=ca_file)
 
 

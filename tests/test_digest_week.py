@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from newsmon.digests.week import last_complete_week, parse_week, week_of, weeks_ending
 
 BAKU = ZoneInfo("Asia/Baku")

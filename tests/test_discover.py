@@ -7,10 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from newsmon.pipeline.discover import parse_feed, parse_listing, parse_sitemap
-from newsmon.pipeline.urls import canonicalize
 
 from newsmon.errors import ParseError
+from newsmon.pipeline.discover import parse_feed, parse_listing, parse_sitemap
+from newsmon.pipeline.urls import canonicalize
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Trend</title>

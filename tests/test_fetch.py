@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
-from newsmon.pipeline.fetch import Fetcher
 
-from newsmon.config import FetchConfig
+from newsmon.config import parse_config
 from newsmon.errors import FetchError, RefusedURL
+from newsmon.pipeline.fetch import Fetcher
+from newsmon.pipeline.settings import FetchSettings
 
 LOCAL = frozenset({"127.0.0.1"})
+
+
+def fetch_settings(**overrides: Any) -> FetchSettings:
+    """The defaults of [fetch], with `overrides`."""
+    return dataclasses.replace(parse_config({}, Path("config.toml")).fetch, **overrides)
 
 
 def fetch(url: str, *, allowed: frozenset[str] = LOCAL, **cfg: Any) -> Any:
@@ -23,7 +31,7 @@ def fetch(url: str, *, allowed: frozenset[str] = LOCAL, **cfg: Any) -> Any:
     settings.update(cfg)
 
     async def go() -> Any:
-        async with Fetcher(FetchConfig(**settings)) as f:
+        async with Fetcher(fetch_settings(**settings)) as f:
             return await f.get(url, allowed_hosts=allowed)
     return asyncio.run(go())
 
@@ -123,7 +131,7 @@ def test_requests_to_one_host_are_spaced_by_the_delay(sites: Any) -> None:
     sites.override("/p", body=b"ok")
 
     async def go() -> None:
-        cfg = FetchConfig(per_host_delay_seconds=0.3, timeout_seconds=2)
+        cfg = fetch_settings(per_host_delay_seconds=0.3, timeout_seconds=2)
         async with Fetcher(cfg) as f:
             await asyncio.gather(*(f.get(sites.base_url + "/p", allowed_hosts=LOCAL) for _ in range(4)))
     asyncio.run(go())
@@ -138,7 +146,7 @@ def test_conditional_get_sends_validators_and_gets_304(sites: Any) -> None:
     assert etag
 
     async def again() -> Any:
-        async with Fetcher(FetchConfig(per_host_delay_seconds=0)) as f:
+        async with Fetcher(fetch_settings(per_host_delay_seconds=0)) as f:
             return await f.get(sites.trend_feed_url, allowed_hosts=LOCAL, etag=etag,
                                last_modified=first.headers.get("last-modified"))
     assert asyncio.run(again()).not_modified

@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from newsmon.pipeline.ingest import source_deadline
+from newsmon.commands.run import source_deadline
+from newsmon.config import load_config, parse_config
 from newsmon.storage.engine import open_store
 from newsmon.storage.lock import run_lock
-
-from newsmon.config import load_config, parse_config
 from tests.conftest import run_cli, write_config
 
 EMPTY_FEED = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Trend</title>'
@@ -115,13 +114,13 @@ def test_every_schedule_alerts_and_logging_key_is_documented_in_the_shipped_conf
     import re
     import tomllib
 
-    from newsmon.config import AlertsConfig
+    from newsmon.config import AlertsSettings
 
     root = Path(__file__).parent.parent
     text = (root / "config.toml").read_text(encoding="utf-8")
     shipped = tomllib.loads(text)
     keys = {"schedule": {"fetch_every", "source_deadline", "run_deadline", "digest_deadline"},
-            "alerts": {f.name for f in dataclasses.fields(AlertsConfig)}, "logging": {"file", "level"}}
+            "alerts": {f.name for f in dataclasses.fields(AlertsSettings)}, "logging": {"file", "level"}}
     for table, names in keys.items():
         assert set(shipped[table]) == names, table
         for name in names:

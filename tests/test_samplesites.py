@@ -15,13 +15,9 @@ import httpx
 import pytest
 import trafilatura
 
-from newsmon.demo.sites import (
-    PAYWALL_TEXT,
-    SampleSites,
-    boilerplate_headlines,
-    generated_articles,
-    load_sample_articles,
-)
+from newsmon.demo.articles import PAYWALL_TEXT, boilerplate_headlines, load_sample_articles
+from newsmon.demo.generated import generated_articles
+from newsmon.demo.sites import SampleSites
 
 SAMPLES = load_sample_articles()
 

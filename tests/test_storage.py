@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import newsmon.storage
 import pytest
-from newsmon.storage import queries as q
+from sqlalchemy import func, inspect, select, text
+
+import newsmon.storage
+from newsmon.errors import LockedError
+from newsmon.storage import articles, runs
 from newsmon.storage.engine import open_store
 from newsmon.storage.lock import run_lock
 from newsmon.storage.models import Article, ArticleURL, Discovery
-from sqlalchemy import func, inspect, select, text
-
-from newsmon.errors import LockedError
 
 BAKU = timezone(timedelta(hours=4))
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -28,12 +28,12 @@ def store(db_url: str) -> Any:
     s.close()
 
 
-def article(source_id: int, url: str, **kw: Any) -> q.NewArticle:
+def article(source_id: int, url: str, **kw: Any) -> articles.NewArticle:
     fields = dict(source_id=source_id, url=url, title="SCO and Azerbaijan", author="A. Author",
                   published=datetime(2026, 11, 17, 12, 27, tzinfo=BAKU), fetched=NOW, text="Body text",
                   summary="Summary", language="en", extraction="article")
     fields.update(kw)
-    return q.NewArticle(**fields)
+    return articles.NewArticle(**fields)
 
 
 def migration_head() -> str:
@@ -65,12 +65,12 @@ def test_schema_is_created_by_migrations_and_reopening_is_a_no_op(db_url: str) -
 
 def test_storing_the_same_article_twice_keeps_one_row(store: Any) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
-        du = q.discovery_url(s, sid, "https://en.trend.az/feeds/index.rss", "feed").id
-        first = q.store_article(s, article(sid, "https://en.trend.az/a/1.html",
+        sid = runs.source_ids(s, ["trend"])["trend"]
+        du = runs.discovery_url(s, sid, "https://en.trend.az/feeds/index.rss", "feed").id
+        first = articles.store_article(s, article(sid, "https://en.trend.az/a/1.html",
                                            aliases=("https://en.trend.az/a/1.html?x=1",)), du, NOW)
     with store.write() as s:
-        again = q.store_article(s, article(sid, "https://en.trend.az/a/1.html?x=1"), du, NOW)
+        again = articles.store_article(s, article(sid, "https://en.trend.az/a/1.html?x=1"), du, NOW)
     assert first == (first[0], True) and again == (first[0], False)
     with store.read() as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 1
@@ -80,50 +80,51 @@ def test_storing_the_same_article_twice_keeps_one_row(store: Any) -> None:
 
 def test_published_keeps_the_sites_offset(store: Any) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
-        q.store_article(s, article(sid, "https://en.trend.az/a/2.html"), None, NOW)
+        sid = runs.source_ids(s, ["trend"])["trend"]
+        articles.store_article(s, article(sid, "https://en.trend.az/a/2.html"), None, NOW)
     with store.read() as s:
         a = s.execute(select(Article)).scalar_one()
         assert a.published.isoformat() == "2026-11-17T12:27:00+04:00"
         assert a.fetched_at == NOW
-        (record,) = list(q.export_records(s))
+        (record,) = list(articles.export_records(s))
     assert record["published"] == "2026-11-17T12:27:00+04:00"
     assert record["fetched"] == "2026-11-20T08:00:00+00:00"
 
 
 def test_a_failed_transaction_leaves_nothing_behind(store: Any) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
+        sid = runs.source_ids(s, ["trend"])["trend"]
     with pytest.raises(RuntimeError), store.write() as s:
-        q.store_article(s, article(sid, "https://en.trend.az/a/3.html"), None, NOW)
+        articles.store_article(s, article(sid, "https://en.trend.az/a/3.html"), None, NOW)
         raise RuntimeError("crash half-way")
     with store.read() as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 0
-        assert q.known_articles(s, ["https://en.trend.az/a/3.html"]) == {}
+        assert articles.known_articles(s, ["https://en.trend.az/a/3.html"]) == {}
 
 
 def test_permanent_rejections_settle_at_once_and_passing_ones_after_three(store: Any) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
-        q.reject(s, "https://x/404", sid, "HTTP 404", True, NOW)
-        q.reject(s, "https://x/slow", sid, "timeout", False, NOW)
+        sid = runs.source_ids(s, ["trend"])["trend"]
+        articles.reject(s, "https://x/404", sid, "HTTP 404", True, NOW)
+        articles.reject(s, "https://x/slow", sid, "timeout", False, NOW)
     with store.read() as s:
-        assert q.settled_rejections(s, ["https://x/404", "https://x/slow"]) == {"https://x/404"}
+        assert articles.settled_rejections(s, ["https://x/404", "https://x/slow"]) == {"https://x/404"}
     for _ in range(2):
         with store.write() as s:
-            q.reject(s, "https://x/slow", sid, "timeout", False, NOW)
+            articles.reject(s, "https://x/slow", sid, "timeout", False, NOW)
     with store.read() as s:
-        assert q.settled_rejections(s, ["https://x/slow"]) == {"https://x/slow"}
+        assert articles.settled_rejections(s, ["https://x/slow"]) == {"https://x/slow"}
 
 
 def test_topics_are_exported_with_terms_and_snippets(store: Any) -> None:
-    topic = q.TopicRecord("sco_azerbaijan", 7.0, {"SCO": 3, "Azerbaijan": 2}, ("... the SCO and Azerbaijan ...",))
+    topic = articles.TopicRecord("sco_azerbaijan", 7.0, {"SCO": 3, "Azerbaijan": 2},
+                                 ("... the SCO and Azerbaijan ...",))
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
-        q.store_article(s, article(sid, "https://en.trend.az/a/4.html", topics=(topic,)), None, NOW)
-        q.store_article(s, article(sid, "https://en.trend.az/a/5.html", title="Other"), None, NOW)
+        sid = runs.source_ids(s, ["trend"])["trend"]
+        articles.store_article(s, article(sid, "https://en.trend.az/a/4.html", topics=(topic,)), None, NOW)
+        articles.store_article(s, article(sid, "https://en.trend.az/a/5.html", title="Other"), None, NOW)
     with store.read() as s:
-        records = list(q.export_records(s, topic="sco_azerbaijan"))
+        records = list(articles.export_records(s, topic="sco_azerbaijan"))
     assert len(records) == 1
     assert records[0]["topics"] == ["sco_azerbaijan"]
     assert records[0]["matches"]["sco_azerbaijan"] == {"score": 7.0, "terms": ["SCO", "Azerbaijan"],
@@ -132,12 +133,12 @@ def test_topics_are_exported_with_terms_and_snippets(store: Any) -> None:
 
 def test_export_filters_by_published_range(store: Any) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
+        sid = runs.source_ids(s, ["trend"])["trend"]
         for day in (16, 17, 18):
-            q.store_article(s, article(sid, f"https://en.trend.az/a/d{day}.html",
+            articles.store_article(s, article(sid, f"https://en.trend.az/a/d{day}.html",
                                        published=datetime(2026, 11, day, 0, 30, tzinfo=BAKU)), None, NOW)
     with store.read() as s:
-        got = [r["url"] for r in q.export_records(s, since=datetime(2026, 11, 17, tzinfo=BAKU),
+        got = [r["url"] for r in articles.export_records(s, since=datetime(2026, 11, 17, tzinfo=BAKU),
                                                   until=datetime(2026, 11, 18, tzinfo=BAKU))]
     assert got == ["https://en.trend.az/a/d17.html"]
 
@@ -166,16 +167,16 @@ def test_run_lock_is_exclusive_and_released(store: Any) -> None:
 
 def test_concurrent_writers_never_see_database_is_locked(store: Any) -> None:
     with store.write() as s:
-        sid = q.source_ids(s, ["trend"])["trend"]
+        sid = runs.source_ids(s, ["trend"])["trend"]
     failures: list[Exception] = []
 
     def writer(n: int) -> None:
         try:
             for i in range(25):
                 with store.write() as s:
-                    q.store_article(s, article(sid, f"https://en.trend.az/w{n}/{i}.html"), None, NOW)
+                    articles.store_article(s, article(sid, f"https://en.trend.az/w{n}/{i}.html"), None, NOW)
                 with store.read() as s:
-                    q.known_articles(s, [f"https://en.trend.az/w{n}/{i}.html"])
+                    articles.known_articles(s, [f"https://en.trend.az/w{n}/{i}.html"])
         except Exception as e:  # noqa: BLE001 - collected for the assertion
             failures.append(e)
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]

@@ -1,178 +1,44 @@
-"""`newsmon backfill`: the past articles of a date range, from sitemaps, dated archives and listing pages.
+"""`newsmon backfill`: the past articles of a date range, from sitemaps, dated archives and listing pages
+(`pipeline.walk` does the walking), or the article URLs of a file (`--urls`).
 
-Discovery walks each source's pages — sitemaps (indexes followed; `lastmod` and `news:publication_date` skip
-what is out of range without a request), archives day by day over the range, listing pages from page 1 until a
-page's articles are all older than the range — and hands their links, one page at a time, to the stage `run`
-uses (`SourceIngest.ingest_article`: fetch → extract → classify → store). A `RangeWriter` drops what was
-published outside the range before it is stored, and remembers it so that it is not fetched again.
-
-Resumable: a discovery page is checkpointed (storage/checkpoints.py) only after the articles it listed are
-stored or remembered, and an article already stored, remembered or refused for good is never requested
-again. Bounded: one page's links in flight per source, so memory does not grow with the range; requests go
-through one Fetcher (per-host spacing, one request at a time per host), with an optional global budget and
-robots.txt (pipeline/robots.py).
+Every source walks at once; one source's failure never stops the others; a spent request budget
+(`--max-requests`) stops each where it is, and the same command continues later. The report counts what
+happened for the summary and the progress display.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import math
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
-from datetime import time as dtime
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from newsmon.config import Config, SourceConfig, listing_page
-from newsmon.errors import FetchError, NewsmonError, ParseError, RequestBudgetSpent
-from newsmon.pipeline.classify import Classifier
-from newsmon.pipeline.discover import Candidate, SitemapEntry, parse_listing, parse_sitemap
+from newsmon.classifiers import Classifier
+from newsmon.config import Config
+from newsmon.errors import NewsmonError, RequestBudgetSpent
+from newsmon.pipeline.discover import Candidate
 from newsmon.pipeline.extract import ExtractorPool
-from newsmon.pipeline.fetch import Fetcher, Page
-from newsmon.pipeline.ingest import Clock, Found, SourceIngest, SourceReport, Writer, utc_now
+from newsmon.pipeline.fetch import Fetcher
+from newsmon.pipeline.ingest import ArticleStage, Clock, SourceReport, utc_now
 from newsmon.pipeline.robots import Robots
+from newsmon.pipeline.settings import SourceSettings
 from newsmon.pipeline.urls import canonicalize, host_of
-from newsmon.storage import checkpoints
-from newsmon.storage import queries as q
-from newsmon.storage.checkpoints import PageState
+from newsmon.pipeline.walk import SourceWalk, Walker, WalkStats, Window, window_for
+from newsmon.storage import checkpoints, runs
 from newsmon.storage.engine import Store
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_ATTEMPTS = 3        # a discovery page that failed this often is not requested again by a resumed job
-MAX_FAILED_IN_A_ROW = 3      # a page walk ends after this many failed pages in a row ...
-MAX_EMPTY_IN_A_ROW = 2       # ... or this many pages without a single article link in a row
-MAX_SITEMAP_DEPTH = 3        # sitemap index → index → urlset is as deep as sites go
-CHUNK = 100                  # links of a sitemap handed to ingest at a time
 URLS_BATCH = 200             # lines of a --urls file read at a time
-
-
-# ---- the range --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Window:
-    """The backfill range as instants: `start` inclusive, `end` exclusive."""
-
-    start: datetime
-    end: datetime
-
-    def holds(self, when: datetime) -> bool:
-        return self.start <= when < self.end
-
-    def __str__(self) -> str:
-        return f"{self.start.date().isoformat()}..{(self.end - timedelta(microseconds=1)).date().isoformat()}"
-
-
-def window_for(since: date, until: date, tz: tzinfo) -> Window:
-    """Calendar days in `tz` (the digest time zone), both inclusive."""
-    return Window(datetime.combine(since, dtime(), tz), datetime.combine(until + timedelta(days=1), dtime(), tz))
-
-
-def archive_days(window: Window, tz: tzinfo) -> list[date]:
-    """The days, in the archive's own time zone, that overlap the range: newest first."""
-    first = window.start.astimezone(tz).date()
-    last = (window.end - timedelta(microseconds=1)).astimezone(tz).date()
-    return [last - timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def archive_url(template: str, day: date, page: int = 1) -> str:
-    """`{date:%Y-%m-%d}` (any strftime format) and `{page}` filled in."""
-    return template.format(date=day, page=page)
-
-
-def day_start(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, dtime(), tz)
-
-
-def sitemap_candidates(entries: Iterable[SitemapEntry], window: Window, pattern: re.Pattern[str] | None,
-                       found_by: str) -> tuple[list[Candidate], int]:
-    """Article candidates of a urlset, and how many were skipped as out of range without a request: a
-    `news:publication_date` outside the range, or (with none) a `lastmod` before it. A later `lastmod` never
-    skips: articles get edited."""
-    out: list[Candidate] = []
-    skipped = 0
-    for e in entries:
-        if pattern is not None and not pattern.search(e.url):
-            continue
-        if e.published is not None and not window.holds(e.published):
-            skipped += 1
-            continue
-        if e.published is None and e.lastmod is not None and e.lastmod < window.start:
-            skipped += 1
-            continue
-        out.append(Candidate(url=canonicalize(e.url), link=e.url, found_by=found_by, title=e.title,
-                             published=e.published))
-    return out, skipped
-
-
-def fingerprint(candidates: Iterable[Candidate]) -> str:
-    """Of a page's link set: two pages with the same one are the same page (a pagination loop)."""
-    return hashlib.sha1("\n".join(sorted({c.url for c in candidates})).encode()).hexdigest()
-
-
-def range_key(since: date, until: date | None) -> str:
-    return f"{since.isoformat()}..{until.isoformat() if until else ''}"
-
-
-# ---- what happened ---------------------------------------------------------------------------------------
-
-@dataclass
-class SourceStats:
-    """Counts of one source's backfill; `rep` holds stored (new), already stored (unchanged) and failed."""
-
-    name: str
-    rep: SourceReport
-    discovered: int = 0        # article links found by discovery
-    queued: int = 0            # of them, to be requested
-    fetched: int = 0           # article requests done (stored, skipped or failed)
-    tagged: int = 0            # stored now with at least one topic
-    known: int = 0             # already stored: no request
-    settled: int = 0           # refused for good before, or fetched by an earlier backfill out of its range
-    listed_out: int = 0        # out of range by the sitemap's dates: no request
-    out_of_range: int = 0      # fetched, published outside the range: not stored
-    undated: int = 0           # fetched, no date at all: not stored
-    robots: int = 0            # disallowed by robots.txt
-    pages: int = 0             # discovery pages fetched
-    pages_resumed: int = 0     # discovery pages finished before: not requested again
-    pages_failed: int = 0
-    nothing_to_do: bool = False
-    resumed: bool = False
-    complete: bool = False
-
-    @property
-    def failed(self) -> int:
-        return self.rep.failed + self.pages_failed
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.rep.errors
-
-    def line(self) -> str:
-        if self.nothing_to_do:
-            return f"{self.name}: nothing to backfill (no listings, archives or sitemaps configured)"
-        text = (f"{self.name}: {self.rep.new} stored ({self.tagged} tagged), {self.known + self.rep.unchanged} "
-                f"already stored, {self.out_of_range + self.listed_out + self.settled} outside the range or "
-                f"refused before, {self.rep.failed} failed; {self.pages} pages fetched"
-                + (f", {self.pages_resumed} done before" if self.pages_resumed else "")
-                + (f", {self.pages_failed} failed" if self.pages_failed else ""))
-        if self.undated:
-            text += f"; {self.undated} without a date (not stored)"
-        if self.robots:
-            text += f"; {self.robots} disallowed by robots.txt"
-        if self.rep.errors:
-            text += f" — {self.rep.errors[0]}" + (f" (+{len(self.rep.errors) - 1} more)"
-                                                  if len(self.rep.errors) > 1 else "")
-        return text
 
 
 @dataclass
 class BackfillReport:
-    sources: list[SourceStats] = field(default_factory=list)
+    sources: list[WalkStats] = field(default_factory=list)
     window: Window | None = None
     requests: int = 0
     unassigned: int = 0        # --urls lines no source could take
@@ -213,373 +79,9 @@ class BackfillReport:
 Progress = Callable[[BackfillReport], None]
 
 
-# ---- the fetcher with a budget and robots.txt ---------------------------------------------------------
-
-class BackfillFetcher(Fetcher):
-    """A Fetcher that sends at most `max_requests` requests (retries and redirects count), and spaces requests
-    to a host by its robots.txt Crawl-delay when that is longer than the per-host delay."""
-
-    def __init__(self, *args: Any, max_requests: int | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.max_requests = max_requests
-        self.sent = 0
-        self.crawl_delays: dict[str, float] = {}
-        self._crawl: dict[str, tuple[asyncio.Lock, list[float]]] = {}
-
-    async def get(self, url: str, **kwargs: Any) -> Page:
-        host = host_of(url)
-        delay = self.crawl_delays.get(host, 0.0)
-        if delay <= self.cfg.per_host_delay_seconds:
-            return await super().get(url, **kwargs)
-        lock, last = self._crawl.setdefault(host, (asyncio.Lock(), [-math.inf]))
-        async with lock:
-            wait = last[0] + delay - self._clock()
-            if wait > 0:
-                await self._sleep(wait)
-            try:
-                return await super().get(url, **kwargs)
-            finally:
-                last[0] = self._clock()
-
-    async def _attempt(self, url: str, headers: dict[str, str], limit: int) -> Page:
-        if self.max_requests is not None:
-            if self.sent >= self.max_requests:
-                raise RequestBudgetSpent(f"--max-requests {self.max_requests} reached")
-            self.sent += 1
-        return await super()._attempt(url, headers, limit)
-
-
-# ---- the store stage, with the range ---------------------------------------------------------------------
-
-@dataclass
-class RangeWriter(Writer):
-    """A Writer that drops articles published outside `window` (or with no date at all) before they are
-    stored, remembering them as skipped, and notes every article's date for the listing walk."""
-
-    window: Window | None = None
-    source_id: int = 0
-    stats: SourceStats | None = None
-    seen: dict[str, datetime | None] = field(default_factory=dict)
-    skips: list[tuple[str, datetime | None]] = field(default_factory=list)
-
-    def add(self, record: q.NewArticle, discovery_ids: list[int], link: str) -> None:
-        key = canonicalize(link)
-        self.seen[key] = record.published
-        if self.window is not None:
-            assert self.stats is not None
-            if record.published is None:
-                self.stats.undated += 1
-                log.warning("%s: %s has no publication date (nor did its discovery page give one); not stored",
-                            self.source, link)
-                self.skips.append((key, None))
-                return
-            if not self.window.holds(record.published):
-                self.stats.out_of_range += 1
-                log.info("%s: %s was published %s, outside %s; not stored", self.source, link,
-                         record.published.isoformat(), self.window)
-                self.skips.append((key, record.published))
-                return
-        super().add(record, discovery_ids, link)
-
-    def flush(self) -> list[tuple[q.NewArticle, bool]]:
-        if self.skips:
-            skips, self.skips = self.skips, []
-            with self.store.write() as s:
-                checkpoints.remember_skips(s, self.source_id, skips, self.now())
-        results = super().flush()
-        if self.stats is not None:
-            self.stats.tagged += sum(1 for record, created in results if created and record.topics)
-        return results
-
-
-# ---- one source ---------------------------------------------------------------------------------------
-
-@dataclass
-class _Shared:
-    store: Store
-    fetcher: BackfillFetcher
-    ingest: SourceIngest
-    robots: Robots | None
-    report: BackfillReport
-    progress: Progress | None
-    now: Clock
-    max_bytes: int
-
-    def tick(self) -> None:
-        self.report.requests = self.fetcher.requests
-        if self.progress is not None:
-            self.progress(self.report)
-
-    async def allows(self, url: str) -> bool:
-        return self.robots is None or await self.robots.allows(url)
-
-
-@dataclass
-class _PageWalk:
-    """What one walk over numbered pages has seen: link-set fingerprints (loops) and runs of bad pages."""
-
-    prints: dict[str, str] = field(default_factory=dict)
-    failed_in_a_row: int = 0
-    empty_in_a_row: int = 0
-
-
-class SourceBackfill:
-    """The backfill of one source: discovery over its pages, then ingest a page at a time."""
-
-    def __init__(self, shared: _Shared, src: SourceConfig, source_id: int, stats: SourceStats,
-                 window: Window | None):
-        self.x = shared
-        self.src = src
-        self.source_id = source_id
-        self.stats = stats
-        self.window = window
-        self.job_id: int | None = None
-        self.done: dict[str, PageState] = {}
-        self.writer = RangeWriter(shared.store, src.name, stats.rep, shared.now, window=window,
-                                  source_id=source_id, stats=stats)
-
-    # -- the walk over discovery pages
-
-    async def discover(self, since: date, until: date | None) -> None:
-        assert self.window is not None
-        src = self.src
-        with self.x.store.write() as s:
-            self.job_id, previous, ends_at = checkpoints.open_job(
-                s, self.source_id, range_key(since, until), self.window.start, self.window.end, self.x.now(),
-                open_ended=until is None)
-            self.done = checkpoints.pages(s, self.job_id)
-        if ends_at != self.window.end:  # an open-ended range keeps the end it started with
-            self.window = self.writer.window = Window(self.window.start, ends_at)
-        if previous in ("running", "stopped", "complete"):
-            self.stats.resumed = True
-            log.info("%s: resuming the backfill of %s: %d discovery pages done before", src.name, self.window,
-                     len(self.done))
-        elif previous == "finished":
-            log.info("%s: the backfill of %s finished before; walking its pages again (stored articles are not "
-                     "requested again)", src.name, self.window)
-        status = "stopped"
-        try:
-            for url in src.sitemaps:
-                await self._sitemap(url, host_of(url), 0)
-            for template in src.archives:
-                await self._archive(template)
-            for template in src.listings:
-                await self._listing(template)
-            status = "complete"  # "finished" once the whole command is: until then a rerun resumes it
-            self.stats.complete = True
-        finally:
-            with self.x.store.write() as s:
-                checkpoints.close_job(s, self.job_id, status, self.x.now())
-
-    async def _listing(self, template: str) -> None:
-        await self._walk(lambda n: listing_page(template, n), "listing", stop_on_dates=True)
-
-    async def _archive(self, template: str) -> None:
-        tz = self.src.timezone
-        assert self.window is not None
-        previous = None
-        for day in archive_days(self.window, tz):
-            first = archive_url(template, day)
-            if first == previous:  # a template coarser than a day (a monthly archive): once is enough
-                continue
-            previous = first
-            if "{page}" in template:
-                await self._walk(lambda n, d=day: archive_url(template, d, n), "archive", day=day)
-            else:
-                result = await self._page(first, "archive", _PageWalk(), day=day)
-                if result.status == "missing":
-                    self.stats.pages_failed += 1
-                    log.error("%s: archive page %s not found", self.src.name, first)
-
-    async def _walk(self, url_for: Callable[[int], str], kind: str, *, stop_on_dates: bool = False,
-                    day: date | None = None) -> None:
-        """Numbered pages from 1 until: not found, a loop, too many failed or empty pages in a row,
-        `max_pages`, or (listings) a page whose articles are all older than the range."""
-        walk = _PageWalk()
-        name = self.src.name
-        assert self.window is not None
-        for n in range(1, self.src.max_pages + 1):
-            url = url_for(n)
-            result = await self._page(url, kind, walk, day=day)
-            if result.status == "missing":
-                if n == 1:
-                    self.stats.pages_failed += 1
-                    log.error("%s: %s not found", name, url)
-                else:
-                    log.info("%s: %s not found: the end of the pages", name, url)
-                return
-            if result.status == "loop":
-                log.warning("%s: %s repeats %s: a pagination loop; walk ended", name, url, walk.prints.get(
-                    result.fingerprint or "", "an earlier page"))
-                return
-            if result.status == "robots":
-                return
-            walk.failed_in_a_row = walk.failed_in_a_row + 1 if result.status == "failed" else 0
-            walk.empty_in_a_row = walk.empty_in_a_row + 1 if result.status == "empty" else 0
-            if walk.failed_in_a_row >= MAX_FAILED_IN_A_ROW:
-                log.error("%s: %d pages failed in a row; walk ended at %s", name, walk.failed_in_a_row, url)
-                return
-            if walk.empty_in_a_row >= MAX_EMPTY_IN_A_ROW:
-                log.warning("%s: %d pages in a row have no article links; walk ended at %s", name,
-                            walk.empty_in_a_row, url)
-                return
-            if result.fingerprint:
-                walk.prints.setdefault(result.fingerprint, url)
-            if stop_on_dates and result.newest is not None and result.newest < self.window.start:
-                log.info("%s: every article of %s is older than %s; walk ended", name, url, self.window)
-                return
-        log.warning("%s: walk ended after max_pages = %d pages", name, self.src.max_pages)
-
-    async def _page(self, url: str, kind: str, walk: _PageWalk, *, day: date | None = None) -> PageState:
-        """One listing or archive page: from the checkpoint if finished, else fetched, its links ingested and
-        checkpointed."""
-        name = self.src.name
-        state = self.done.get(url)
-        if state is not None and (state.status != "failed" or state.attempts >= MAX_PAGE_ATTEMPTS):
-            self.stats.pages_resumed += 1
-            if state.status == "failed":
-                self.stats.pages_failed += 1
-                log.warning("%s: %s failed %d times; not requested again", name, url, state.attempts)
-            return state
-        if not await self.x.allows(url):
-            self.stats.robots += 1
-            log.warning("%s: %s is disallowed by robots.txt", name, url)
-            return PageState("robots", 0, None, None, 0)
-        try:
-            page = await self.x.fetcher.get(url, allowed_hosts=self.src.allowed_hosts | {host_of(url)})
-            candidates = parse_listing(page.content, page.url, page.headers, self.src.article_url_pattern)
-        except (FetchError, ParseError) as e:
-            return self._page_failed(url, kind, e)
-        finally:
-            self.x.tick()
-        self.stats.pages += 1
-        if day is not None:  # a page with no date of its own takes the archive's day
-            published = day_start(day, self.src.timezone)
-            candidates = [replace(c, published=published) for c in candidates]
-        if not candidates:
-            log.warning("%s: %s has no article links (article_url_pattern %s)", name, url,
-                        self.src.article_url_pattern.pattern if self.src.article_url_pattern else "-")
-            return self._finish(url, kind, "empty")
-        print_ = fingerprint(candidates)
-        if print_ in walk.prints:
-            return self._finish(url, kind, "loop", items=len(candidates), fingerprint=print_)
-        log.info("%s: %s lists %d articles", name, url, len(candidates))
-        dates = await self._ingest(candidates)
-        return self._finish(url, kind, "done", items=len(candidates), newest=max(dates, default=None),
-                            fingerprint=print_)
-
-    def _page_failed(self, url: str, kind: str, e: NewsmonError, *, missing_ok: bool = True) -> PageState:
-        """Checkpoint a page that could not be used. Not found (404, 410) is final and left to the caller to
-        judge (past the last listing page it is the normal end); other failures are retried by a resumed job."""
-        missing = missing_ok and isinstance(e, FetchError) and e.status in (404, 410)
-        if not missing:
-            self.stats.pages_failed += 1
-            log.error("%s: %s", self.src.name, e)
-        return self._finish(url, kind, "missing" if missing else "failed", error=str(e))
-
-    def _finish(self, url: str, kind: str, status: str, *, items: int = 0, newest: datetime | None = None,
-                fingerprint: str | None = None, error: str | None = None) -> PageState:
-        assert self.job_id is not None
-        with self.x.store.write() as s:
-            attempts = checkpoints.finish_page(s, self.job_id, url, kind, status, self.x.now(), items=items,
-                                               newest=newest, fingerprint=fingerprint, error=error)
-        return PageState(status, items, newest, fingerprint, attempts)
-
-    async def _sitemap(self, url: str, home: str, depth: int) -> None:
-        """A sitemap: an index's children (those modified since the range began), or a urlset's links."""
-        name = self.src.name
-        assert self.window is not None
-        state = self.done.get(url)
-        if state is not None and (state.status != "failed" or state.attempts >= MAX_PAGE_ATTEMPTS):
-            self.stats.pages_resumed += 1
-            return
-        if not await self.x.allows(url):
-            self.stats.robots += 1
-            log.warning("%s: %s is disallowed by robots.txt", name, url)
-            return
-        try:
-            page = await self.x.fetcher.get(url, allowed_hosts=self.src.allowed_hosts | {home})
-            sitemap = parse_sitemap(page.content, page.url, self.x.max_bytes, self.src.timezone)
-        except (FetchError, ParseError) as e:
-            self._page_failed(url, "sitemap", e, missing_ok=False)
-            return
-        finally:
-            self.x.tick()
-        self.stats.pages += 1
-        if sitemap.is_index:
-            if depth >= MAX_SITEMAP_DEPTH:
-                self._page_failed(url, "sitemap", ParseError(f"{url}: sitemap indexes nested too deeply"))
-                return
-            children = [e for e in sitemap.entries if e.lastmod is None or e.lastmod >= self.window.start]
-            log.info("%s: %s lists %d sitemaps, %d modified since %s", name, url, len(sitemap.entries),
-                     len(children), self.window.start.date())
-            del sitemap, page
-            for child in children:
-                await self._sitemap(child.url, home, depth + 1)
-            self._finish(url, "sitemap", "done", items=len(children))
-            return
-        candidates, skipped = sitemap_candidates(sitemap.entries, self.window, self.src.article_url_pattern, url)
-        del sitemap, page
-        self.stats.discovered += skipped
-        self.stats.listed_out += skipped
-        log.info("%s: %s lists %d articles in range (%d others skipped by their dates)", name, url,
-                 len(candidates), skipped)
-        for i in range(0, len(candidates), CHUNK):
-            await self._ingest(candidates[i:i + CHUNK])
-        self._finish(url, "sitemap", "done", items=len(candidates))
-
-    # -- ingest of one page's links
-
-    async def _ingest(self, candidates: Sequence[Candidate]) -> list[datetime]:
-        """Ingest the links of one page; returns the publication dates learnt (stored, remembered, fetched)."""
-        unique = list({c.url: c for c in candidates}.values())
-        urls = [c.url for c in unique]
-        self.stats.discovered += len(unique)
-        with self.x.store.read() as s:
-            stored = checkpoints.stored_published(s, urls)
-            rest = [u for u in urls if u not in stored]
-            settled = q.settled_rejections(s, rest)
-            skipped = checkpoints.skipped(s, [u for u in rest if u not in settled])
-        dates = [d for d in stored.values() if d is not None]
-        todo = []
-        for c in unique:
-            if c.url in stored:
-                self.stats.known += 1
-            elif c.url in settled:
-                self.stats.settled += 1
-            elif c.url in skipped and self.window is not None and not self._in_window(skipped[c.url]):
-                self.stats.settled += 1  # fetched by an earlier backfill, outside this range too
-                if (when := skipped[c.url]) is not None:
-                    dates.append(when)
-            elif not await self.x.allows(c.link):
-                self.stats.robots += 1
-                log.info("%s: %s is disallowed by robots.txt", self.src.name, c.link)
-            else:
-                todo.append(c)
-        self.stats.queued += len(todo)
-        self.x.tick()
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                for c in todo:
-                    tasks.create_task(self._one(c))
-        finally:
-            self.writer.flush()  # also when interrupted: what was fetched and extracted is kept
-        dates += [d for c in todo if (d := self.writer.seen.get(c.url)) is not None]
-        self.writer.seen.clear()
-        return dates
-
-    def _in_window(self, when: datetime | None) -> bool:
-        return when is not None and self.window is not None and self.window.holds(when)
-
-    async def _one(self, c: Candidate) -> None:
-        await self.x.ingest.ingest_article(self.src, self.source_id, Found(c, []), self.stats.rep, self.writer)
-        self.stats.fetched += 1
-        self.x.tick()
-
-
 # ---- the command ------------------------------------------------------------------------------------
 
-async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceConfig], *, since: date | None,
+async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettings], *, since: date | None,
                        until: date | None = None, urls_file: Path | None = None, classifier: Classifier | None,
                        max_requests: int | None = None, ignore_robots: bool = False,
                        progress: Progress | None = None, report: BackfillReport | None = None,
@@ -596,40 +98,48 @@ async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceConfig
         raise ValueError("since is required without urls_file")
     report.window = window
     with store.write() as s:
-        ids = q.source_ids(s, [src.name for src in sources])
+        ids = runs.source_ids(s, [src.name for src in sources])
     extractor = ExtractorPool(cfg.extract.worker_count, cfg.extract.timeout_seconds, cfg.extract.max_html_bytes)
     try:
-        async with BackfillFetcher(cfg.fetch, max_requests=max_requests) as fetcher:
-            robots = None
-            if not ignore_robots:
-                robots = Robots(fetcher, cfg.fetch.user_agent)
-                fetcher.crawl_delays = robots.crawl_delays
-            ingest = SourceIngest(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier,
-                                  now=now, in_flight=asyncio.Semaphore(cfg.extract.worker_count * 2 + 1))
-            shared = _Shared(store, fetcher, ingest, robots, report, progress, now, cfg.fetch.max_bytes)
-            backfills = []
+        async with Fetcher(cfg.fetch, max_requests=max_requests) as fetcher:
+            def tick() -> None:
+                report.requests = fetcher.requests
+                if progress is not None:
+                    progress(report)
+
+            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier,
+                                 now=now, in_flight=asyncio.Semaphore(cfg.extract.worker_count * 2 + 1))
+            robots = None if ignore_robots else Robots(fetcher, cfg.fetch.user_agent)
+            walker = Walker(store, fetcher, stage, robots, now, cfg.fetch.max_bytes, on_progress=tick)
+            walks = []
             for src in sources:
-                stats = SourceStats(src.name, SourceReport(src.name))
+                stats = WalkStats(src.name, SourceReport(src.name))
                 report.sources.append(stats)
-                backfills.append(SourceBackfill(shared, src, ids[src.name], stats, window))
+                walks.append(SourceWalk(walker, src, ids[src.name], stats, window))
             if urls_file is not None:
-                await _guarded(report, _from_urls(backfills, urls_file, report), None)
+                await _guarded(report, _from_urls(walks, urls_file, report), None)
             else:
                 assert since is not None
-                await asyncio.gather(*(_guarded(report, b.discover(since, until), b) for b in backfills
-                                       if _has_discovery(b)))
-                if not report.budget_spent:
-                    with store.write() as s:
-                        for b in backfills:
-                            if b.stats.complete and b.job_id is not None:
-                                checkpoints.close_job(s, b.job_id, "finished", now())
-            shared.tick()
+                await _discover_all(report, walks, since, until, store, now)
+            tick()
     finally:
         extractor.close()
     return report
 
 
-def _has_discovery(b: SourceBackfill) -> bool:
+async def _discover_all(report: BackfillReport, walks: Sequence[SourceWalk], since: date, until: date | None,
+                        store: Store, now: Clock) -> None:
+    """Every source's walk at once; the jobs of those that completed are finished unless the budget ran out
+    (a rerun then resumes them all)."""
+    await asyncio.gather(*(_guarded(report, w.discover(since, until), w) for w in walks if _has_discovery(w)))
+    if not report.budget_spent:
+        with store.write() as s:
+            for w in walks:
+                if w.stats.complete and w.job_id is not None:
+                    checkpoints.close_job(s, w.job_id, "finished", now())
+
+
+def _has_discovery(b: SourceWalk) -> bool:
     if b.src.sitemaps or b.src.archives or b.src.listings:
         return True
     b.stats.nothing_to_do = True
@@ -637,7 +147,7 @@ def _has_discovery(b: SourceBackfill) -> bool:
     return False
 
 
-async def _guarded(report: BackfillReport, work: Any, b: SourceBackfill | None) -> None:
+async def _guarded(report: BackfillReport, work: Coroutine[Any, Any, None], b: SourceWalk | None) -> None:
     """One source's failure never stops the others; a spent budget stops each where it is."""
     errors = b.stats.rep.errors if b is not None else report.errors
     name = b.src.name if b is not None else "backfill"
@@ -651,16 +161,16 @@ async def _guarded(report: BackfillReport, work: Any, b: SourceBackfill | None) 
         for e in group.exceptions:
             errors.append(str(e))
             log.error("%s: %s", name, e)
-    except* Exception as group:  # one source's bug must not stop the others
-        for e in group.exceptions:
-            errors.append(f"internal error: {e!r}")
-            log.error("%s: unexpected error", name, exc_info=e)
+    except* Exception as bugs:  # one source's bug must not stop the others
+        for bug in bugs.exceptions:
+            errors.append(f"internal error: {bug!r}")
+            log.error("%s: unexpected error", name, exc_info=bug)
 
 
-async def _from_urls(backfills: list[SourceBackfill], path: Path, report: BackfillReport) -> None:
+async def _from_urls(walks: list[SourceWalk], path: Path, report: BackfillReport) -> None:
     """`--urls FILE`: each URL goes to the first source whose allowed_hosts holds its host; no discovery."""
-    owners: dict[str, SourceBackfill] = {}
-    for b in backfills:
+    owners: dict[str, SourceWalk] = {}
+    for b in walks:
         for host in b.src.allowed_hosts:
             owners.setdefault(host, b)
     for batch in _batches(_url_lines(path), URLS_BATCH):
@@ -673,8 +183,8 @@ async def _from_urls(backfills: list[SourceBackfill], path: Path, report: Backfi
                 continue
             groups.setdefault(owner.src.name, []).append(
                 Candidate(url=canonicalize(url), link=url, found_by=f"{path}:{line_no}"))
-        await asyncio.gather(*(b._ingest(groups[b.src.name]) for b in backfills if b.src.name in groups))
-    for b in backfills:
+        await asyncio.gather(*(b.ingest_links(groups[b.src.name]) for b in walks if b.src.name in groups))
+    for b in walks:
         b.stats.complete = True
 
 
@@ -695,7 +205,3 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
-
-
-__all__ = ["BackfillReport", "RequestBudgetSpent", "SourceStats", "Window", "archive_days", "archive_url",
-           "run_backfill", "sitemap_candidates", "window_for"]

@@ -1,4 +1,7 @@
-"""`newsmon check`: what each configured discovery URL answers right now. Stores nothing."""
+"""`newsmon check`: what each configured discovery URL answers right now. Stores nothing.
+
+    probe_sources(cfg, sources, today) -> [Probe]      probe_table(probes) -> a table to print
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsmon.config import Config, SourceConfig, listing_page
+from rich.table import Table
+
+from newsmon.config import Config
 from newsmon.errors import FetchError, ParseError
 from newsmon.pipeline.discover import parse_feed, parse_listing, parse_sitemap
 from newsmon.pipeline.fetch import Fetcher
-from newsmon.pipeline.urls import host_of
+from newsmon.pipeline.settings import SourceSettings
+from newsmon.pipeline.urls import host_of, listing_page
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class Probe:
         return self.error is None
 
 
-def probe_targets(src: SourceConfig, today: datetime) -> list[tuple[str, str]]:
+def probe_targets(src: SourceSettings, today: datetime) -> list[tuple[str, str]]:
     """(kind, url) for every configured URL; templates filled with page 1 / today."""
     return ([("feed", u) for u in src.feeds]
             + [("listing", listing_page(u, 1)) for u in src.listings]
@@ -36,13 +42,13 @@ def probe_targets(src: SourceConfig, today: datetime) -> list[tuple[str, str]]:
             + [("sitemap", u) for u in src.sitemaps])
 
 
-async def probe_sources(cfg: Config, sources: tuple[SourceConfig, ...], today: datetime) -> list[Probe]:
+async def probe_sources(cfg: Config, sources: tuple[SourceSettings, ...], today: datetime) -> list[Probe]:
     async with Fetcher(cfg.fetch) as fetcher:
         per_source = await asyncio.gather(*(_probe_source(cfg, fetcher, src, today) for src in sources))
     return [p for probes in per_source for p in probes]
 
 
-async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceConfig, today: datetime) -> list[Probe]:
+async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceSettings, today: datetime) -> list[Probe]:
     out = []
     for kind, url in probe_targets(src, today.astimezone(src.timezone)):
         status = None
@@ -65,3 +71,13 @@ async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceConfig, today:
             message = str(e).removeprefix(f"{url}: ")
             out.append(Probe(src.name, kind, url, getattr(e, "status", None) or status, None, None, message))
     return out
+
+
+def probe_table(probes: list[Probe]) -> Table:
+    """One row per URL; failing ones in red."""
+    table = Table("source", "kind", "url", "status", "items", "newest item", "problem", box=None)
+    for p in probes:
+        table.add_row(p.source, p.kind, p.url, str(p.status or "-"), "-" if p.items is None else str(p.items),
+                      p.newest.isoformat() if p.newest else "-", p.error or ("no items" if p.items == 0 else ""),
+                      style=None if p.ok else "red")
+    return table

@@ -2,7 +2,7 @@
 
 The database, not the scheduler, remembers what was done. APScheduler (3.x, jobs in memory, coalescing, one
 instance per job, no misfire limit) only wakes the daemon up; what is due is decided from the clock and the
-database by a pure function:
+database by a pure function (newsmon.schedule):
 
     DigestSchedule.due(now, sent=..., pending=..., watching_since=...) -> [Week]   the digests to send now
 
@@ -24,32 +24,28 @@ import asyncio
 import contextlib
 import logging
 import os
-import select
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func
-from sqlalchemy import select as sql_select
 
-from newsmon.alerts import check_alerts
+from newsmon.commands import run as run_command
 from newsmon.commands.digest import run_digest
-from newsmon.config import Config, DigestConfig, load_config
-from newsmon.digests.week import Week, last_complete_week, parse_week, week_of
+from newsmon.config import Config, compile_rules, load_config
 from newsmon.errors import LockedError, NewsmonError, SendError
-from newsmon.pipeline.ingest import Clock, RunReport, run_sources, source_deadline, utc_now
+from newsmon.pipeline.ingest import Clock, RunReport, utc_now
+from newsmon.schedule import ClockWatch, DigestSchedule, DigestTrigger, next_run_after
+from newsmon.signals import SignalQueue
+from newsmon.storage import digests, runs
 from newsmon.storage.engine import Store, open_store
 from newsmon.storage.lock import run_lock
-from newsmon.storage.models import DigestOutbox, DigestSent, Run
 
 log = logging.getLogger(__name__)
 
@@ -57,112 +53,10 @@ log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 TICK_SECONDS = 5.0            # how often the main loop checks signals, the clock and the heartbeat
 HEARTBEAT_SECONDS = 3600.0
-JUMP_SECONDS = 60.0           # the wall clock moving this much more (or less) than the monotonic one is a jump
 STOP_GRACE_SECONDS = 6.0      # SIGTERM: how long the job in flight gets to wind down
 EXIT_DEADLINE_SECONDS = 9.0   # SIGTERM: the process is gone by then, whatever hangs
-RUN_DEADLINE_SLACK = 120.0    # "auto" run deadline: the longest source deadline plus this
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Ingest = Callable[[Config, Store], "RunReport | None"]
-
-
-# ---- the pure core: when digests are due ----
-
-@dataclass(frozen=True)
-class DigestSchedule:
-    """`[digest] send_at` in `[digest] timezone`: the digest of an ISO week is due at that weekday and time
-    of the week after it."""
-
-    tz: ZoneInfo
-    weekday: int          # 0 = Monday
-    at: clock_time
-
-    @classmethod
-    def from_config(cls, digest: DigestConfig) -> DigestSchedule:
-        day, hhmm = digest.send_at.strip().lower().split()
-        hour, minute = hhmm.split(":")
-        return cls(digest.timezone, _DAYS.index(day), clock_time(int(hour), int(minute)))
-
-    def send_time(self, week: Week) -> datetime:
-        """When the digest of `week` is due, in UTC. A wall time that a DST change skips is read with the
-        offset before the change (Europe/Berlin 02:30 on the spring Sunday is 03:30 summer time); a wall time
-        that happens twice is its first occurrence. Either way there is exactly one send time a week."""
-        day = week.monday + timedelta(days=7 + self.weekday)
-        return datetime.combine(day, self.at, self.tz).astimezone(UTC)
-
-    def next_send_time(self, after: datetime, *, inclusive: bool = False) -> datetime:
-        """The first send time after `after` (or at it, with `inclusive`)."""
-        week = week_of(after, self.tz).previous()   # its digest is due during the week of `after`
-        for k in range(3):
-            at = self.send_time(week.shifted(k))
-            if at > after or (inclusive and at == after):
-                return at
-        raise AssertionError("a week without a send time")
-
-    def due(self, now: datetime, *, sent: Collection[str], pending: Collection[str] = (),
-            watching_since: datetime | None) -> list[Week]:
-        """The digests to send at `now`: those left in the outbox by a failed send (`pending`), then that of
-        the latest week whose send time has passed (the last complete week's from its send time on; until
-        then the week before's, which a late `send_at` such as "sun 02:30" leaves little time for) — unless
-        it was sent, or newsmon was not running yet at that send time (`watching_since`: its first run), so a
-        new installation does not open with a digest of a week it never watched."""
-        out = [parse_week(label, self.tz) for label in sorted(pending)]
-        week = last_complete_week(now, self.tz)
-        at = self.send_time(week)
-        if now < at:
-            week = week.previous()
-            at = self.send_time(week)
-        if week.label not in sent and week.label not in pending and watching_since is not None \
-                and watching_since <= at:
-            out.append(week)
-        return out
-
-
-class DigestTrigger(BaseTrigger):
-    """APScheduler trigger firing at each send time of a DigestSchedule (aware UTC datetimes)."""
-
-    __slots__ = ("schedule",)
-
-    def __init__(self, schedule: DigestSchedule) -> None:
-        self.schedule = schedule
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
-        if previous_fire_time is None:
-            return self.schedule.next_send_time(now, inclusive=True)
-        return self.schedule.next_send_time(previous_fire_time)
-
-    def __str__(self) -> str:
-        return f"digest[{_DAYS[self.schedule.weekday]} {self.schedule.at:%H:%M} {self.schedule.tz.key}]"
-
-
-@dataclass
-class ClockWatch:
-    """Compares the wall clock with the monotonic clock, which stands still while the machine sleeps."""
-
-    wall: datetime
-    mono: float
-    threshold: float = JUMP_SECONDS
-
-    def observe(self, wall: datetime, mono: float) -> float | None:
-        """Seconds the wall clock moved beyond the monotonic one since the last call, if that is a jump."""
-        drift = (wall - self.wall).total_seconds() - (mono - self.mono)
-        self.wall, self.mono = wall, mono
-        return drift if abs(drift) >= self.threshold else None
-
-
-def next_run_after(now: datetime, last_started: datetime | None, every: float) -> datetime:
-    """When the next run is due after the clock jumped: now if one is overdue by the wall clock (or the clock
-    went back before the last run), else one interval after the last run."""
-    if last_started is None or now < last_started:
-        return now
-    return max(now, last_started + timedelta(seconds=every))
-
-
-def run_deadline(cfg: Config) -> float:
-    """`[schedule] run_deadline`, or the longest source deadline plus two minutes (sources run side by side)."""
-    if cfg.schedule.run_deadline_seconds is not None:
-        return cfg.schedule.run_deadline_seconds
-    return max((source_deadline(cfg, s) for s in cfg.sources), default=0.0) + RUN_DEADLINE_SLACK
 
 
 # ---- the daemon ----
@@ -217,13 +111,11 @@ class Daemon:
         started = self.clock()
         outcome = "failed"
         try:
-            with run_lock(self.store):
-                report = self._ingest(cfg, self.store)
-                outcome = "stopped" if report is None else ("ok" if report.exit_code == 0 else "partial")
-                for rep in report.sources if report is not None else ():
-                    (log.info if rep.ok else log.warning)("run: %s", rep.line())
-                if not self.stopping.is_set():
-                    check_alerts(cfg, self.store, self.clock())
+            report = run_command.run_then_alert(cfg, self.store, ingest=lambda: self._ingest(cfg, self.store),
+                                                now=self.clock, alert=lambda: not self.stopping.is_set())
+            outcome = "stopped" if report is None else ("ok" if report.exit_code == 0 else "partial")
+            for rep in report.sources if report is not None else ():
+                (log.info if rep.ok else log.warning)("run: %s", rep.line())
         except LockedError as e:
             outcome = "skipped"
             log.warning("run skipped: %s", e)
@@ -242,9 +134,9 @@ class Daemon:
             return []
         schedule = DigestSchedule.from_config(cfg.digest)
         with self.store.read() as s:
-            sent = set(s.scalars(sql_select(DigestSent.week)))
-            pending = set(s.scalars(sql_select(DigestOutbox.week)))
-            watching = s.scalar(sql_select(func.min(Run.started_at)).where(Run.command == "run"))
+            sent = digests.sent_weeks(s)
+            pending = digests.pending_weeks(s)
+            watching = runs.first_run_started(s)
         done = []
         for week in schedule.due(self.clock(), sent=sent, pending=pending, watching_since=watching):
             try:
@@ -265,11 +157,9 @@ class Daemon:
         return done
 
     def _ingest_sources(self, cfg: Config, store: Store) -> RunReport | None:
-        """run_sources under the run deadline, cancellable from the main thread; None if cut short."""
-        from newsmon.pipeline.classify import build_classifier
-
-        classifier = build_classifier(cfg.topics, cfg.path)
-        deadline = run_deadline(cfg)
+        """The ingest pass under the run deadline, cancellable from the main thread; None if cut short."""
+        classifier = compile_rules(cfg)
+        deadline = run_command.run_deadline(cfg)
 
         async def bounded() -> RunReport | None:
             with self._task_lock:
@@ -278,7 +168,7 @@ class Daemon:
                 self._run_task = (asyncio.get_running_loop(), asyncio.current_task())  # type: ignore[assignment]
             try:
                 async with asyncio.timeout(deadline):
-                    return await run_sources(cfg, store, cfg.sources, classifier=classifier, now=self.clock)
+                    return await run_command.ingest(cfg, store, cfg.sources, classifier=classifier, now=self.clock)
             finally:
                 with self._task_lock:
                     self._run_task = None
@@ -311,7 +201,7 @@ class Daemon:
 
         try:
             with run_lock(self.store, "daemon"):
-                signals = _Signals((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+                signals = SignalQueue((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
                 why = "an error"
                 try:
                     self.scheduler = BackgroundScheduler(
@@ -348,7 +238,7 @@ class Daemon:
             return
         cfg = self.cfg
         # a run job is the run, the alert emails, then the digest catch-up
-        work, deadline = ((self.run_job, run_deadline(cfg) + cfg.schedule.digest_deadline_seconds + 60.0)
+        work, deadline = ((self.run_job, run_command.run_deadline(cfg) + cfg.schedule.digest_deadline_seconds + 60.0)
                           if job_id == "run" else (self.digest_job, cfg.schedule.digest_deadline_seconds))
         finished = threading.Event()
 
@@ -431,11 +321,9 @@ class Daemon:
 
     def reload(self) -> bool:
         """SIGHUP: read the config again; if it is invalid, log why and keep the running one."""
-        from newsmon.pipeline.classify import build_classifier
-
         try:
             cfg = load_config(self.config_path)
-            build_classifier(cfg.topics, cfg.path)
+            compile_rules(cfg)
         except NewsmonError as e:
             log.error("SIGHUP: config not reloaded, the daemon keeps running with the previous one: %s", e)
             return False
@@ -456,40 +344,6 @@ class Daemon:
                 self.scheduler.reschedule_job("digest", trigger=DigestTrigger(DigestSchedule.from_config(cfg.digest)))
         log.info("SIGHUP: config reloaded from %s", self.config_path)
         return True
-
-
-class _Signals:
-    """Signals as events the main loop waits for: the handlers only note the signal, and the wake-up fd
-    makes the wait return at once."""
-
-    def __init__(self, signums: tuple[int, ...]) -> None:
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._read, False)
-        os.set_blocking(self._write, False)
-        self.pending: list[int] = []
-        self._previous = {s: signal.signal(s, self._note) for s in signums}
-        self._previous_fd = signal.set_wakeup_fd(self._write)
-
-    def _note(self, signum: int, frame: Any) -> None:
-        self.pending.append(signum)
-
-    def wait(self, timeout: float) -> int | None:
-        if not self.pending:
-            select.select([self._read], [], [], timeout)
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self._read, 512):
-                pass
-        for stop in (signal.SIGTERM, signal.SIGINT):
-            if stop in self.pending:
-                return stop
-        return self.pending.pop(0) if self.pending else None
-
-    def close(self) -> None:
-        signal.set_wakeup_fd(self._previous_fd)
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-        os.close(self._read)
-        os.close(self._write)
 
 
 def _exit_now() -> None:

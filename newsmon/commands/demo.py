@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from newsmon.config import load_config
-from newsmon.demo.sites import SampleSites, load_sample_articles
-from newsmon.pipeline.classify import build_classifier
-from newsmon.pipeline.ingest import run_sources
+from newsmon.commands.run import ingest
+from newsmon.config import compile_rules, load_config
+from newsmon.demo.articles import load_sample_articles
+from newsmon.demo.sites import SampleSites
 
 DEFAULT_CONFIG = Path(__file__).parent.parent / "config.toml"
 TOPICS_MARKER = "# ---- topics (classifier rules) ----"
@@ -102,9 +102,8 @@ def run_demo(out_dir: Path, *, now: datetime, echo: Callable[[str], None], open_
             echo("")
             store = open_store(cfg.storage.url)
             try:
-                classifier = build_classifier(cfg.topics, cfg.path)
-                report = asyncio.run(run_sources(cfg, store, cfg.sources, classifier=classifier,
-                                                 now=lambda: now))
+                report = asyncio.run(ingest(cfg, store, cfg.sources, classifier=compile_rules(cfg),
+                                            now=lambda: now))
                 echo("newsmon run — discover → fetch → extract → classify → store:")
                 for r in report.sources:
                     echo(f"  {r.name:<9} found {r.found:>2}, fetched {r.fetched:>2}, extracted {r.extracted:>2}, "

@@ -24,8 +24,9 @@ from newsmon.digests.render import build_message, message_parts, render_digest
 from newsmon.digests.select import select_week
 from newsmon.digests.week import Week, last_complete_week
 from newsmon.errors import ConfigError, SendError
-from newsmon.storage import digests as record
+from newsmon.storage import digests as stored
 from newsmon.storage.engine import Store
+from newsmon.storage.models import DigestOutbox
 
 log = logging.getLogger(__name__)
 
@@ -64,75 +65,96 @@ class DigestOutcome:
         return text
 
 
+@dataclass(frozen=True)
+class _Built:
+    """A digest message ready to send: built now, or taken back from the outbox."""
+
+    raw: bytes
+    message: EmailMessage
+    recipients: list[str]
+    topics: list[str]
+    message_id: str
+    subject: str
+    articles: int
+    from_outbox: bool
+
+
 def run_digest(cfg: Config, store: Store, *, week: Week | None = None, dry_run: bool = False,
                out_dir: Path | None = None, force: bool = False, now: datetime) -> DigestOutcome:
     """Build the digest of `week` (default: the last complete week in the digest time zone) and send it,
     unless it was sent already (`force` sends again) or `dry_run`. `out_dir` gets digest-WEEK.html/.txt/.eml."""
-    tz = cfg.digest.timezone
-    week = week or last_complete_week(now, tz)
-    label = week.label
+    week = week or last_complete_week(now, cfg.digest.timezone)
     with store.read() as s:
-        sent = record.sent_for(s, label)
-        waiting = record.pending(s, label)
-        waiting_copy = None if waiting is None else (bytes(waiting.message), list(waiting.recipients),
-                                                    list(waiting.topics), waiting.message_id, waiting.subject,
-                                                    waiting.articles)
-    send = not dry_run and (force or not sent or waiting_copy is not None)
+        sent = stored.sent_for(s, week.label)
+        waiting = _from_outbox(stored.pending(s, week.label))
+    send = not dry_run and (force or not sent or waiting is not None)
     if not send and not dry_run and out_dir is None:
-        return DigestOutcome(week=week, status="already-sent", subject=sent[-1].subject,
-                             message_id=sent[-1].message_id, recipients=tuple(sent[-1].recipients),
-                             articles=sent[-1].articles)
-    if send and not week.is_over(now):
-        raise ConfigError(f"week {label} is not over until {week.end:%a %d %b %H:%M} ({tz}); "
-                          "--dry-run or --out show it so far")
-    if send and waiting_copy is None and not cfg.digest.recipients:
-        raise ConfigError(f"{cfg.path}: digest.recipients: no recipients configured")
-
-    topics = list(cfg.digest.topics or cfg.topics)
-    if waiting_copy is not None:
-        raw, recipients, topics, message_id, subject, articles = waiting_copy
-        message = message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
-        log.info("digest %s: using the message kept from an earlier failed send (%s)", label, message_id)
-    else:
-        recipients = list(cfg.digest.recipients)
-        message_id = f"<digest.{label}.{secrets.token_hex(8)}@{cfg.digest.sender.rpartition('@')[2]}>"
-        descriptions = {t: _description(cfg, t) for t in topics}
-        with store.read() as s:
-            data = select_week(s, week, descriptions, [src.name for src in cfg.sources])
-        digest = render_digest(data, now=now, title=cfg.digest.title, max_stories=cfg.digest.max_stories)
-        message = build_message(digest, sender=cfg.digest.sender, recipients=recipients, message_id=message_id,
-                                now=now)
-        raw, subject, articles = message.as_bytes(), digest.subject, digest.articles
-
-    files = write_files(message, raw, out_dir, label) if out_dir is not None else ()
-    outcome = DigestOutcome(week=week, status="not-sent", subject=subject, message_id=message_id,
-                            recipients=tuple(recipients), articles=articles, files=files,
-                            retried=waiting_copy is not None)
+        last = sent[-1]
+        return DigestOutcome(week=week, status="already-sent", subject=last.subject, message_id=last.message_id,
+                             recipients=tuple(last.recipients), articles=last.articles)
+    if send:
+        _check_sendable(cfg, week, now, waiting is not None)
+    built = waiting or _build(cfg, store, week, now)
+    files = write_files(built.message, built.raw, out_dir, week.label) if out_dir is not None else ()
+    outcome = DigestOutcome(week=week, status="not-sent", subject=built.subject, message_id=built.message_id,
+                            recipients=tuple(built.recipients), articles=built.articles, files=files,
+                            retried=built.from_outbox)
     if not send:
         return outcome if dry_run else replace(outcome, status="already-sent")
+    return replace(outcome, status="sent", refused=_send_once(cfg, store, week, built, now))
 
-    if waiting_copy is None:
+
+def _from_outbox(row: DigestOutbox | None) -> _Built | None:
+    if row is None:
+        return None
+    raw = bytes(row.message)
+    log.info("digest %s: using the message kept from an earlier failed send (%s)", row.week, row.message_id)
+    return _Built(raw=raw, message=message_from_bytes(raw, _class=EmailMessage, policy=policy.default),
+                  recipients=list(row.recipients), topics=list(row.topics), message_id=row.message_id,
+                  subject=row.subject, articles=row.articles, from_outbox=True)
+
+
+def _check_sendable(cfg: Config, week: Week, now: datetime, from_outbox: bool) -> None:
+    if not week.is_over(now):
+        raise ConfigError(f"week {week.label} is not over until {week.end:%a %d %b %H:%M} ({cfg.digest.timezone}); "
+                          "--dry-run or --out show it so far")
+    if not from_outbox and not cfg.digest.recipients:
+        raise ConfigError(f"{cfg.path}: digest.recipients: no recipients configured")
+
+
+def _build(cfg: Config, store: Store, week: Week, now: datetime) -> _Built:
+    topics = list(cfg.digest.topics or cfg.topics)
+    recipients = list(cfg.digest.recipients)
+    message_id = f"<digest.{week.label}.{secrets.token_hex(8)}@{cfg.digest.sender.rpartition('@')[2]}>"
+    with store.read() as s:
+        data = select_week(s, week, {t: cfg.topic_description(t) for t in topics}, [src.name for src in cfg.sources])
+    digest = render_digest(data, now=now, title=cfg.digest.title, max_stories=cfg.digest.max_stories)
+    message = build_message(digest, sender=cfg.digest.sender, recipients=recipients, message_id=message_id, now=now)
+    return _Built(raw=message.as_bytes(), message=message, recipients=recipients, topics=topics,
+                  message_id=message_id, subject=digest.subject, articles=digest.articles, from_outbox=False)
+
+
+def _send_once(cfg: Config, store: Store, week: Week, built: _Built, now: datetime) -> dict[str, str]:
+    """Keep the message in the outbox, send it, record it as sent; returns the recipients refused. A failed
+    send leaves it in the outbox (SendError)."""
+    if not built.from_outbox:
         with store.write() as s:
-            record.keep_pending(s, week=label, topics=topics, recipients=recipients, message_id=message_id,
-                                subject=subject, articles=articles, message=raw, now=now)
+            stored.keep_pending(s, week=week.label, topics=built.topics, recipients=built.recipients,
+                                message_id=built.message_id, subject=built.subject, articles=built.articles,
+                                message=built.raw, now=now)
     password = os.environ.get(cfg.smtp.password_env) if cfg.smtp.username else None
     try:
-        refused = send_message(raw, smtp=cfg.smtp, sender=cfg.digest.sender, recipients=recipients,
+        refused = send_message(built.raw, smtp=cfg.smtp, sender=cfg.digest.sender, recipients=built.recipients,
                                password=password)
     except SendError as e:
         with store.write() as s:
-            record.note_failure(s, label, str(e), now)
-        raise SendError(f"digest {label} not sent: {e} (kept; the next `newsmon digest` sends the same "
+            stored.note_failure(s, week.label, str(e), now)
+        raise SendError(f"digest {week.label} not sent: {e} (kept; the next `newsmon digest` sends the same "
                         "message)") from None
     with store.write() as s:
-        record.mark_sent(s, week=label, topics=topics, recipients=recipients, message_id=message_id,
-                         subject=subject, articles=articles, now=now)
-    return replace(outcome, status="sent", refused=refused)
-
-
-def _description(cfg: Config, topic: str) -> str:
-    value = cfg.topics.get(topic, {}).get("description") if isinstance(cfg.topics.get(topic), dict) else None
-    return value if isinstance(value, str) and value.strip() else topic
+        stored.mark_sent(s, week=week.label, topics=built.topics, recipients=built.recipients,
+                         message_id=built.message_id, subject=built.subject, articles=built.articles, now=now)
+    return refused
 
 
 def write_files(message: EmailMessage, raw: bytes, out_dir: Path, label: str) -> tuple[Path, ...]:

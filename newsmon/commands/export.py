@@ -1,4 +1,5 @@
-"""Export records to JSON Lines or CSV (the contract's record; CSV joins lists with ';')."""
+"""`newsmon export`: stored articles as records (the contract's shape) in JSON Lines or CSV (lists joined
+with ';'), to stdout or atomically to a file."""
 
 from __future__ import annotations
 
@@ -7,11 +8,26 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from newsmon.config import Config
+from newsmon.pipeline.walk import day_bounds
+from newsmon.storage import articles
+from newsmon.storage.engine import Store
+
 CSV_COLUMNS = ["id", "source", "url", "title", "author", "published", "fetched", "text", "language", "extraction",
                "topics", "matches"]
+
+
+def export(cfg: Config, store: Store, *, topic: str | None, since: date | None, until: date | None, fmt: str,
+           out: Path | None, stdout: TextIO) -> int:
+    """Write the articles tagged with `topic` (any, if None) published on the days `since`..`until` (digest
+    time zone, inclusive); returns how many."""
+    start, end = day_bounds(since, until, cfg.digest.timezone)
+    with store.read() as session:
+        return write_records(articles.export_records(session, topic=topic, since=start, until=end), fmt, out, stdout)
 
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, tzinfo
 
-from sqlalchemy import func, select
-
-from newsmon.pipeline.classify import Classifier, topic_records
-from newsmon.storage import queries as q
+from newsmon.classifiers import Classifier
+from newsmon.pipeline.classify import topic_records
+from newsmon.storage import articles
+from newsmon.storage.articles import StoredText, TopicRecord
 from newsmon.storage.engine import Store
-from newsmon.storage.models import Article, ArticleTopic, Source
 
 BATCH = 1000
+REPORT_LINES = 50   # articles listed per topic and direction; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,11 @@ class Change:
     source: str
     terms: dict[str, int]     # the terms that decided: new ones for a gain, the old ones for a loss
 
+    def line(self, tz: tzinfo) -> str:
+        day = self.published.astimezone(tz).date().isoformat() if self.published else "no date"
+        terms = ", ".join(f"{t}×{n}" for t, n in sorted(self.terms.items(), key=lambda x: -x[1]))
+        return f"{day}  {self.source:<10} {self.title[:90]}  [{terms}]"
+
 
 @dataclass
 class ReclassifyReport:
@@ -38,53 +42,64 @@ class ReclassifyReport:
     gained: dict[str, list[Change]] = field(default_factory=dict)
     lost: dict[str, list[Change]] = field(default_factory=dict)
 
+    def lines(self, tz: tzinfo, *, dry_run: bool) -> list[str]:
+        """The summary, then per topic the articles gained (+) and lost (-) with the terms that decided."""
+        out = [f"reclassified {self.articles:,} articles: {self.changed:,} changed"
+               + (" (dry run: nothing stored)" if dry_run else "")]
+        for topic in sorted(self.gained.keys() | self.lost.keys()):
+            gained, lost = self.gained.get(topic, []), self.lost.get(topic, [])
+            out.append(f"{topic}: {len(gained)} gained, {len(lost)} lost")
+            for sign, changes in (("+", gained), ("-", lost)):
+                out += [f"  {sign} {c.line(tz)}" for c in changes[:REPORT_LINES]]
+                if len(changes) > REPORT_LINES:
+                    out.append(f"  {sign} ... and {len(changes) - REPORT_LINES:,} more")
+        return out
+
 
 def reclassify(store: Store, classifier: Classifier, *, since: datetime | None = None, dry_run: bool = False,
                progress: Callable[[int, int], None] | None = None) -> ReclassifyReport:
     """Re-run `classifier` over stored articles (published, else fetched, at or after `since`)."""
     report = ReclassifyReport()
-    when = func.coalesce(Article.published_at, Article.fetched_at)
     with store.read() as s:
-        count_q = select(func.count()).select_from(Article)
-        total = s.scalar(count_q.where(when >= since) if since else count_q) or 0
+        total = articles.count_articles(s, since=since)
     last_id = 0
     while True:
         with store.read() as s:
-            query = (select(Article.id, Article.title, Article.text, Article.published_at, Article.published_offset,
-                            Source.name).join(Source, Source.id == Article.source_id)
-                     .where(Article.id > last_id).order_by(Article.id).limit(BATCH))
-            if since is not None:
-                query = query.where(when >= since)
-            rows = s.execute(query).all()
-            if not rows:
+            batch = articles.texts_after(s, last_id, BATCH, since=since)
+            if not batch:
                 break
-            ids = [r[0] for r in rows]
-            old: dict[int, dict[str, Any]] = {}
-            for t in s.execute(select(ArticleTopic).where(ArticleTopic.article_id.in_(ids))).scalars():
-                old.setdefault(t.article_id, {})[t.topic] = (t.score, dict(t.terms), list(t.snippets))
-        updates = []
-        for article_id, title, text, published_at, offset, source in rows:
-            new = {t.topic: t for t in topic_records(classifier, title, text)}
-            before = old.get(article_id, {})
-            after = {name: (t.score, dict(t.terms), list(t.snippets)) for name, t in new.items()}
-            if before == after:
-                continue
-            published = (published_at.astimezone(timezone(timedelta(minutes=offset or 0)))
-                         if published_at else None)
-            for name in after.keys() - before.keys():
-                report.gained.setdefault(name, []).append(Change(article_id, title, published, source,
-                                                                 after[name][1]))
-            for name in before.keys() - after.keys():
-                report.lost.setdefault(name, []).append(Change(article_id, title, published, source,
-                                                               before[name][1]))
-            updates.append((article_id, tuple(new.values())))
-        report.articles += len(rows)
+            old = articles.topics_of(s, [a.id for a in batch])
+        updates = [(a.id, new) for a in batch
+                   if (new := _changes(a, old.get(a.id, []), classifier, report)) is not None]
+        report.articles += len(batch)
         report.changed += len(updates)
         if updates and not dry_run:
             with store.write() as s:
                 for article_id, topics in updates:
-                    q.replace_topics(s, article_id, topics)
-        last_id = ids[-1]
+                    articles.replace_topics(s, article_id, topics)
+        last_id = batch[-1].id
         if progress:
             progress(report.articles, total)
     return report
+
+
+def _changes(article: StoredText, stored: list[TopicRecord], classifier: Classifier, report: ReclassifyReport
+             ) -> tuple[TopicRecord, ...] | None:
+    """The article's topics under the current rules if they differ from `stored` (gains and losses noted in
+    `report`), else None."""
+    new = topic_records(classifier, article.title, article.text)
+    before = {t.topic: _evidence(t) for t in stored}
+    after = {t.topic: _evidence(t) for t in new}
+    if before == after:
+        return None
+    for name in after.keys() - before.keys():
+        report.gained.setdefault(name, []).append(Change(article.id, article.title, article.published,
+                                                         article.source, after[name][1]))
+    for name in before.keys() - after.keys():
+        report.lost.setdefault(name, []).append(Change(article.id, article.title, article.published,
+                                                       article.source, before[name][1]))
+    return new
+
+
+def _evidence(t: TopicRecord) -> tuple[float, dict[str, int], list[str]]:
+    return t.score, dict(t.terms), list(t.snippets)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
-from newsmon.demo.sites import load_sample_articles
+from newsmon.demo.articles import load_sample_articles
+from newsmon.storage.articles import NewArticle, TopicRecord, store_article
 from newsmon.storage.engine import Store
-from newsmon.storage.queries import NewArticle, TopicRecord, source_ids, store_article
+from newsmon.storage.runs import source_ids
 
 SAMPLE_WEEK = "2026-W47"
 TOPIC = "sco_azerbaijan"
@@ -42,7 +44,7 @@ def sample_topics(title: str, text: str) -> tuple[TopicRecord, ...]:
     return (TopicRecord(topic=TOPIC, score=score, terms=terms, snippets=snippets),)
 
 
-def _url(rec: dict) -> str:
+def _url(rec: dict[str, Any]) -> str:
     return _URL[rec["site"]].format(section=rec.get("section", "news"), id=rec.get("id", 0), slug=rec.get("slug", ""))
 
 

@@ -1,6 +1,7 @@
 """Alembic environment: newsmon passes its own connection (storage.engine.upgrade)."""
 
 from alembic import context
+
 from newsmon.storage.models import Base
 
 connection = context.config.attributes.get("connection")

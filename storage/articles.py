@@ -1,0 +1,273 @@
+"""Articles: storing them with their URLs, discoveries and topics; refused links; reading them back for
+export, status, reclassify and backfill.
+
+Each write is idempotent: running it twice, or after a crash half-way through a run, leaves the same rows
+as running it once. Date ranges are on `Article.instant` (published, else fetched), `until` exclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from newsmon.storage.bulk import chunks, insert_ignore
+from newsmon.storage.models import Article, ArticleTopic, ArticleURL, Discovery, Rejection, Source, site_time
+
+MAX_TRANSIENT_ATTEMPTS = 3   # a link that failed this often in passing ways is not requested again
+
+
+@dataclass(frozen=True)
+class TopicRecord:
+    """A topic an article carries, with why: what the classifier found, as stored."""
+
+    topic: str
+    score: float
+    terms: dict[str, int]
+    snippets: Sequence[str]
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    source_id: int
+    url: str                              # canonical URL
+    title: str
+    author: str
+    published: datetime | None            # aware, in the site's own offset
+    fetched: datetime                     # aware
+    text: str
+    summary: str
+    language: str | None
+    extraction: str                       # article | feed-summary | failed
+    aliases: tuple[str, ...] = ()         # other URLs that lead here (the feed's link, ...)
+    topics: tuple[TopicRecord, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """What reclassify reads of an article."""
+
+    id: int
+    title: str
+    text: str
+    published: datetime | None            # in the site's own offset
+    source: str
+
+
+# ---- writing ----
+
+def known_articles(session: Session, urls: Iterable[str]) -> dict[str, int]:
+    """url -> article id, for those of `urls` already stored under any of their spellings."""
+    found: dict[str, int] = {}
+    for part in chunks(urls):
+        found.update(session.execute(select(ArticleURL.url, ArticleURL.article_id)
+                                     .where(ArticleURL.url.in_(part))).all())
+    return found
+
+
+def stored_published(session: Session, urls: Iterable[str]) -> dict[str, datetime | None]:
+    """url -> published, for those of `urls` already stored under any of their spellings."""
+    out: dict[str, datetime | None] = {}
+    for part in chunks(urls):
+        out.update(session.execute(select(ArticleURL.url, Article.published_at)
+                                   .join(Article, Article.id == ArticleURL.article_id)
+                                   .where(ArticleURL.url.in_(part))).all())
+    return out
+
+
+def settled_rejections(session: Session, urls: Iterable[str]) -> set[str]:
+    """URLs refused before for good (permanent reason, or passing ones tried too often): not to request."""
+    out: set[str] = set()
+    for part in chunks(urls):
+        out.update(session.execute(select(Rejection.url).where(
+            Rejection.url.in_(part),
+            (Rejection.permanent.is_(True)) | (Rejection.attempts >= MAX_TRANSIENT_ATTEMPTS))).scalars())
+    return out
+
+
+def link_discoveries(session: Session, discovery_url_id: int, article_ids: Iterable[int], now: datetime) -> None:
+    insert_ignore(session, Discovery, [{"article_id": a, "discovery_url_id": discovery_url_id, "first_seen_at": now}
+                                       for a in set(article_ids)])
+
+
+def store_article(session: Session, rec: NewArticle, discovery_url_id: int | None, now: datetime
+                  ) -> tuple[int, bool]:
+    """Insert one article; see store_articles."""
+    return store_articles(session, [(rec, [discovery_url_id] if discovery_url_id is not None else [])], now)[0]
+
+
+def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[int]]], now: datetime
+                   ) -> list[tuple[int, bool]]:
+    """Insert articles with their URLs, discoveries and topics, a handful of statements per batch.
+
+    Returns (id, True) for each article stored now, (id, False) for one whose URL (any spelling) was
+    already stored: then only its new spellings and discoveries are added.
+    """
+    all_urls = [list(dict.fromkeys((rec.url, *rec.aliases))) for rec, _ in items]
+    known = known_articles(session, [u for urls in all_urls for u in urls])
+    fresh: dict[str, NewArticle] = {}
+    for (rec, _), urls in zip(items, all_urls):
+        if not any(u in known for u in urls) and rec.url not in fresh:
+            fresh[rec.url] = rec
+    insert_ignore(session, Article, [_article_row(rec, now) for rec in fresh.values()])
+    ids = dict(session.execute(select(Article.url, Article.id).where(Article.url.in_(list(fresh)))).all()) \
+        if fresh else {}
+    results: list[tuple[int, bool]] = []
+    topic_rows: list[dict[str, Any]] = []
+    url_rows: dict[str, dict[str, Any]] = {}
+    discovery_rows: dict[tuple[int, int], dict[str, Any]] = {}
+    created_now: set[int] = set()
+    for (rec, discovery_ids), urls in zip(items, all_urls):
+        article_id = next((known[u] for u in urls if u in known), None)
+        created = False
+        if article_id is None:
+            article_id = ids[rec.url]
+            created = article_id not in created_now and fresh.get(rec.url) is rec
+            if created:
+                created_now.add(article_id)
+                topic_rows += _topic_rows(article_id, rec.topics)
+        results.append((article_id, created))
+        for u in urls:
+            url_rows.setdefault(u, {"url": u, "article_id": article_id})
+        for du in discovery_ids:
+            discovery_rows[(article_id, du)] = {"article_id": article_id, "discovery_url_id": du,
+                                                "first_seen_at": now}
+    insert_ignore(session, ArticleTopic, topic_rows)
+    insert_ignore(session, ArticleURL, list(url_rows.values()))
+    insert_ignore(session, Discovery, list(discovery_rows.values()))
+    session.execute(delete(Rejection).where(Rejection.url.in_(list(url_rows))))
+    return results
+
+
+def _article_row(rec: NewArticle, now: datetime) -> dict[str, Any]:
+    offset = rec.published.utcoffset() if rec.published is not None else None
+    return dict(source_id=rec.source_id, url=rec.url, title=rec.title, author=rec.author,
+                published_at=rec.published, published_offset=None if offset is None else
+                int(offset.total_seconds() // 60), fetched_at=rec.fetched, text=rec.text,
+                summary=rec.summary, language=rec.language, extraction=rec.extraction, updated_at=now)
+
+
+def _topic_rows(article_id: int, topics: Iterable[TopicRecord]) -> list[dict[str, Any]]:
+    return [{"article_id": article_id, "topic": t.topic, "score": t.score, "terms": dict(t.terms),
+             "snippets": list(t.snippets)} for t in topics]
+
+
+def replace_topics(session: Session, article_id: int, topics: Iterable[TopicRecord]) -> None:
+    session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article_id))
+    insert_ignore(session, ArticleTopic, _topic_rows(article_id, topics))
+
+
+def update_summary(session: Session, article_id: int, summary: str, now: datetime) -> bool:
+    """Refresh the feed summary of a stored article (no request made); True if it changed."""
+    result = session.execute(update(Article).where(Article.id == article_id, Article.summary != summary)
+                             .values(summary=summary, updated_at=now))
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+def reject(session: Session, url: str, source_id: int, reason: str, permanent: bool, now: datetime) -> None:
+    existing = session.get(Rejection, url)
+    if existing is None:
+        insert_ignore(session, Rejection, [{"url": url, "source_id": source_id, "reason": reason,
+                                            "permanent": permanent, "attempts": 1, "last_attempt_at": now}])
+    else:
+        existing.reason = reason
+        existing.permanent = existing.permanent or permanent
+        existing.attempts += 1
+        existing.last_attempt_at = now
+
+
+# ---- reading: export ----
+
+def article_query(*, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                  source: str | None = None) -> Select[tuple[Article, str]]:
+    """Articles with their source name, oldest first."""
+    query = select(Article, Source.name).join(Source, Source.id == Article.source_id)
+    if topic:
+        query = query.where(Article.id.in_(select(ArticleTopic.article_id).where(ArticleTopic.topic == topic)))
+    if since is not None:
+        query = query.where(Article.instant >= since)
+    if until is not None:
+        query = query.where(Article.instant < until)
+    if source:
+        query = query.where(Source.name == source)
+    return query.order_by(Article.instant, Article.id)
+
+
+def export_records(session: Session, **filters: Any) -> Iterator[dict[str, Any]]:
+    """Export records in the contract's shape, streamed in batches so memory stays flat."""
+    rows = session.execute(article_query(**filters).execution_options(yield_per=500))
+    batch: list[tuple[Article, str]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= 500:
+            yield from _records(session, batch)
+            batch = []
+    if batch:
+        yield from _records(session, batch)
+
+
+def _records(session: Session, batch: list[tuple[Article, str]]) -> Iterator[dict[str, Any]]:
+    topics = topics_of(session, [a.id for a, _ in batch])
+    for article, source_name in batch:
+        ts = topics.get(article.id, [])
+        published = article.published
+        yield {
+            "id": article.id, "source": source_name, "url": article.url, "title": article.title,
+            "author": article.author, "published": published.isoformat() if published else None,
+            "fetched": article.fetched_at.isoformat(), "text": article.text, "language": article.language,
+            "extraction": article.extraction, "topics": [t.topic for t in ts],
+            "matches": {t.topic: {"score": t.score, "terms": list(t.terms), "snippets": list(t.snippets)}
+                        for t in ts},
+        }
+
+
+def topics_of(session: Session, article_ids: Sequence[int]) -> dict[int, list[TopicRecord]]:
+    """article id -> its topics, by topic name."""
+    out: dict[int, list[TopicRecord]] = {}
+    for t in session.execute(select(ArticleTopic).where(ArticleTopic.article_id.in_(article_ids))
+                             .order_by(ArticleTopic.topic)).scalars():
+        out.setdefault(t.article_id, []).append(TopicRecord(t.topic, t.score, dict(t.terms), list(t.snippets)))
+    return out
+
+
+# ---- reading: reclassify ----
+
+def count_articles(session: Session, *, since: datetime | None = None) -> int:
+    query = select(func.count()).select_from(Article)
+    return session.scalar(query.where(Article.instant >= since) if since is not None else query) or 0
+
+
+def texts_after(session: Session, after_id: int, limit: int, *, since: datetime | None = None) -> list[StoredText]:
+    """The next `limit` articles by id after `after_id` (keyset pagination: memory stays flat)."""
+    query = (select(Article.id, Article.title, Article.text, Article.published_at, Article.published_offset,
+                    Source.name).join(Source, Source.id == Article.source_id)
+             .where(Article.id > after_id).order_by(Article.id).limit(limit))
+    if since is not None:
+        query = query.where(Article.instant >= since)
+    return [StoredText(id_, title, text, site_time(published_at, offset), source)
+            for id_, title, text, published_at, offset, source in session.execute(query)]
+
+
+# ---- reading: status ----
+
+def article_counts(session: Session) -> list[tuple[str, int, datetime | None]]:
+    """(source, articles stored, newest published) per source."""
+    query = (select(Source.name, func.count(Article.id), func.max(Article.published_at))
+             .outerjoin(Article, Article.source_id == Source.id).group_by(Source.name).order_by(Source.name))
+    return list(session.execute(query).all())
+
+
+def instants_since(session: Session, start: datetime) -> list[datetime]:
+    """The instant of every article from `start` on."""
+    return list(session.execute(select(Article.instant).where(Article.instant >= start)).scalars())
+
+
+def tagged_instants_since(session: Session, start: datetime) -> list[tuple[datetime, str]]:
+    """(instant, topic) of every tagged article from `start` on, once per topic it carries."""
+    return list(session.execute(select(Article.instant, ArticleTopic.topic)
+                                .join(ArticleTopic, ArticleTopic.article_id == Article.id)
+                                .where(Article.instant >= start)).all())

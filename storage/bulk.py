@@ -1,0 +1,27 @@
+"""Statements every query module needs: insert-or-ignore on either backend, and long IN lists in chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+CHUNK = 500   # values per IN list: far below SQLite's and PostgreSQL's limits on bound parameters
+
+
+def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)).values(rows)
+    session.execute(stmt.on_conflict_do_nothing())
+
+
+def chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    """The distinct `values`, CHUNK at a time, in first-seen order."""
+    unique = list(dict.fromkeys(values))
+    for i in range(0, len(unique), CHUNK):
+        yield unique[i:i + CHUNK]
