@@ -21,11 +21,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from newsmon.demo.generated import generated_articles  # noqa: E402
-from newsmon.demo.sites import SampleSites  # noqa: E402
-from tests.conftest import write_config  # noqa: E402
+from newsmon.demo.configs import write_config
+from newsmon.demo.generated import generated_articles
+from newsmon.demo.sites import SampleSites
 
 PER_WEEK = 100
 START = datetime(2022, 1, 3)  # a Monday

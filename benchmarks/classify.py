@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/classify.py [--mb 20] [--no-prefilter]
 
 1. the shipped topics of config.toml over ~20 MB of article text, goal >= 50 MB/s, on two corpora:
-   - a news stream: the sample articles of pipeline/samplesites.py and the negative evaluation texts, with
+   - a news stream: the bundled sample articles of newsmon.demo and the negative evaluation texts, with
      one SCO story in 50 articles (2 %), as in a real feed;
    - the dense corpus: the seed articles and every evaluation text, repeated (about 64 % tagged), the worst
      case: nearly every article needs the full scan, the scoring and the snippets;
@@ -22,15 +22,11 @@ import re
 import sys
 import time
 import tomllib
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from evaluate import REPO, load_eval_set  # the benchmark beside this one (this folder is on sys.path)
 
-from benchmarks.evaluate import load_eval_set  # noqa: E402
-from newsmon.classifiers import Classifier, compile_topics  # noqa: E402
+from newsmon.classifiers import Classifier, compile_topics
 
 Doc = tuple[str, str]
 SCO_SHARE = 50  # one SCO story in this many articles of the news stream

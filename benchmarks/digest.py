@@ -26,18 +26,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import insert
 
-from sqlalchemy import insert  # noqa: E402
-
-from newsmon.demo.generated import generated_articles  # noqa: E402
-from newsmon.digests.dedupe import group_duplicates  # noqa: E402
-from newsmon.digests.render import build_message, render_digest  # noqa: E402
-from newsmon.digests.select import select_week  # noqa: E402
-from newsmon.digests.week import parse_week  # noqa: E402
-from newsmon.storage.engine import open_store  # noqa: E402
-from newsmon.storage.models import Article, ArticleTopic  # noqa: E402
-from newsmon.storage.queries import source_ids  # noqa: E402
+from newsmon.demo.generated import generated_articles
+from newsmon.digests.dedupe import group_duplicates
+from newsmon.digests.render import build_message, render_digest
+from newsmon.digests.select import select_week
+from newsmon.digests.week import parse_week
+from newsmon.storage.engine import open_store
+from newsmon.storage.models import Article, ArticleTopic
+from newsmon.storage.runs import source_ids
 
 WEEK = "2025-W36"
 TOPIC = "sco_azerbaijan"

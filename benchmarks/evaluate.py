@@ -14,12 +14,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from newsmon.classifiers import RuleError, compile_topics
+from newsmon.classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed
 
-from newsmon.classifiers import RuleError, compile_topics  # noqa: E402
-from newsmon.classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 SEED_LABELS = ("sco", "sco_azerbaijan")
 

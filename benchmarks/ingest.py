@@ -24,11 +24,9 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from newsmon.demo.generated import generated_articles  # noqa: E402
-from newsmon.demo.sites import SampleSites  # noqa: E402
-from tests.conftest import write_config  # noqa: E402
+from newsmon.demo.configs import write_config
+from newsmon.demo.generated import generated_articles
+from newsmon.demo.sites import SampleSites
 
 
 def _extract(html: str) -> int:

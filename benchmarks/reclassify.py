@@ -12,20 +12,18 @@ import argparse
 import random
 import resource
 import sqlite3
-import sys
 import tempfile
 import time
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from newsmon.classifiers import compile_topics
+from newsmon.commands.reclassify import reclassify
+from newsmon.demo.articles import load_sample_articles
+from newsmon.storage.engine import open_store
 
-from newsmon.classifiers import compile_topics  # noqa: E402
-from newsmon.commands.reclassify import reclassify  # noqa: E402
-from newsmon.demo.articles import load_sample_articles  # noqa: E402
-from newsmon.storage.engine import open_store  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def seed(db: Path, n: int) -> int:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -166,16 +166,17 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
         views.append(TopicView(data=t, stories=stories[:max_stories] if max_stories else stories,
                                story_count=len(stories), chart_cid=cid))
     subject = subject_line(title, data.week, data.article_count)
+    story_count = sum(v.story_count for v in views)
     context = {
         "title": title, "subject": subject, "week": data.week, "topics": views, "problems": data.problems,
-        "articles": data.article_count, "stories": sum(v.story_count for v in views), "now": now.astimezone(
+        "articles": data.article_count, "stories": story_count, "now": now.astimezone(
             data.week.tz), "tz_name": str(data.week.tz), "fmt_when": fmt_when, "fmt_day": fmt_day,
         "problem_text": problem_text, "export_hint": export_hint,
     }
     text = _env.get_template("digest.txt.j2").render(context)
     html = _inliner.inline(_env.get_template("digest.html.j2").render(context))
     return RenderedDigest(week=data.week, subject=subject, text=text, html=html, images=images,
-                          articles=data.article_count, stories=context["stories"])
+                          articles=data.article_count, stories=story_count)
 
 
 def fmt_when(when: datetime) -> str:
@@ -210,7 +211,8 @@ def build_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[s
     msg["X-Newsmon-Week"] = digest.week.label
     msg.set_content(digest.text)
     msg.add_alternative(digest.html, subtype="html")
-    html_part = msg.get_payload()[1]  # type: ignore[index]
+    html_part = msg.get_body(("html",))
+    assert html_part is not None
     for cid, png in digest.images.items():
         html_part.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline",
                               filename=f"{cid.split('@')[0]}.png")
@@ -240,7 +242,8 @@ def message_parts(msg: EmailMessage) -> MessageParts:
         cid = part.get("Content-ID")
         if cid and part.get_content_maintype() == "image":
             images[cid.strip("<>")] = part.get_content()
-    def content(part: EmailMessage | None) -> str:
-        return part.get_content().replace("\r\n", "\n") if part is not None else ""
+
+    def content(part: MIMEPart | None) -> str:
+        return str(part.get_content()).replace("\r\n", "\n") if part is not None else ""
 
     return MessageParts(text=content(text_part), html=content(html_part), images=images)

@@ -226,19 +226,21 @@ class _Validator:
                 key = f"{where}.{k}" if where else k
                 self.fail(key, f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
-    def value(self, table: Mapping[str, Any], key: str, where: str) -> Any:
+    def value(self, table: Mapping[str, Any], key: str, where: str) -> Any:  # noqa: ANN401 - as the TOML gives
         """`table[key]` checked against the type of its default in DEFAULTS[where] (an integer where a number
         is expected is fine), or the default."""
         default = DEFAULTS[where.split("[")[0]][key]
         if key not in table:
             return default
-        value = table[key]
+        value: Any = table[key]
         kinds: tuple[type, ...] = (int, float) if isinstance(default, float) else (type(default),)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
             self.fail(f"{where}.{key}", f"must be {names}, got {_TYPE_NAMES.get(type(value), type(value).__name__)}"
                       f" {value!r}")
-        return float(value) if isinstance(default, float) else value
+        if isinstance(default, float) and isinstance(value, (int, float)):
+            return float(value)
+        return value
 
     def simple_table(self, raw: Mapping[str, Any], name: str, positive: set[str]) -> dict[str, Any]:
         """A table of plain numbers and strings: known keys, types, no negative number (nor zero where
@@ -413,16 +415,21 @@ def _smtp(v: _Validator, table: Mapping[str, Any]) -> SmtpSettings:
 def _schedule(v: _Validator, table: Mapping[str, Any]) -> ScheduleSettings:
     v.known_keys(table, "schedule", set(DEFAULTS["schedule"]))
     return ScheduleSettings(fetch_every_seconds=_duration(v, table, "fetch_every"),
-                            source_deadline_seconds=_duration(v, table, "source_deadline", auto=True),
-                            run_deadline_seconds=_duration(v, table, "run_deadline", auto=True),
+                            source_deadline_seconds=_auto_duration(v, table, "source_deadline"),
+                            run_deadline_seconds=_auto_duration(v, table, "run_deadline"),
                             digest_deadline_seconds=_duration(v, table, "digest_deadline"))
 
 
-def _duration(v: _Validator, table: Mapping[str, Any], key: str, auto: bool = False) -> Any:
-    """A [schedule] duration in seconds; with `auto`, the word "auto" gives None (a computed value)."""
-    text = v.value(table, key, "schedule")
-    if auto and text.strip() == "auto":
+def _auto_duration(v: _Validator, table: Mapping[str, Any], key: str) -> float | None:
+    """A [schedule] duration in seconds, or None for "auto" (a value computed from other settings)."""
+    if v.value(table, key, "schedule").strip() == "auto":
         return None
+    return _duration(v, table, key, auto=True)
+
+
+def _duration(v: _Validator, table: Mapping[str, Any], key: str, auto: bool = False) -> float:
+    """A [schedule] duration in seconds; `auto` only says that "auto" would have been fine too."""
+    text = v.value(table, key, "schedule")
     try:
         seconds = parse_duration(text)
     except ValueError:

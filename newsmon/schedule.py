@@ -73,7 +73,7 @@ class DigestSchedule:
         return out
 
 
-class DigestTrigger(BaseTrigger):
+class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 publishes no types
     """APScheduler trigger firing at each send time of a DigestSchedule (aware UTC datetimes)."""
 
     __slots__ = ("schedule",)

@@ -7,6 +7,7 @@ entity "billion laughs" expands quadratically in memory however small the file.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import email.utils
 import logging
@@ -121,7 +122,7 @@ def _entry_date(entry: Any, tz: tzinfo) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
         st = entry.get(key)
         if st:
-            return datetime(*st[:6], tzinfo=UTC)
+            return datetime.fromtimestamp(calendar.timegm(st), UTC)  # feedparser's struct_time is UTC
     return None
 
 

@@ -44,13 +44,13 @@ def decode_html(content: bytes, content_type: str = "") -> str:
     logged and refused, not stored with mojibake.
     """
     charset = None
-    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
-    if m:
-        charset = m.group(1)
+    declared = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    if declared:
+        charset = declared.group(1)
     else:
-        m = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", content[:4096], re.IGNORECASE)
-        if m:
-            charset = m.group(1).decode("ascii", "replace")
+        meta = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", content[:4096], re.IGNORECASE)
+        if meta:
+            charset = meta.group(1).decode("ascii", "replace")
     charset = (charset or "utf-8").lower()
     if content.startswith(b"\xef\xbb\xbf"):
         charset, content = "utf-8", content[3:]
@@ -73,11 +73,11 @@ def extract_article(html: str, url: str, timezone: str = "UTC") -> Extracted:
         return Extracted()
     meta = _page_metadata(tree, url, tz)
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False)
-    if doc is None:
+                                      include_tables=False, as_dict=False)
+    if doc is None or isinstance(doc, dict):  # (a dict only with as_dict=True)
         return Extracted(**meta)
     day = None
-    if getattr(doc, "date", None):
+    if doc.date:
         try:
             day = datetime.fromisoformat(doc.date).replace(tzinfo=tz)
         except ValueError:
@@ -128,8 +128,8 @@ def _published(tree: Any, ld: list[dict[str, Any]], tz: ZoneInfo) -> datetime | 
         if raw and ("T" in raw or ":" in raw) and (published := parse_date(raw, tz)):
             return published
     for obj in ld:
-        raw = obj.get("datePublished")
-        if isinstance(raw, str) and (published := parse_date(raw, tz)):
+        given = obj.get("datePublished")
+        if isinstance(given, str) and (published := parse_date(given, tz)):
             return published
     for node in tree.iterfind(".//time[@datetime]"):
         if node.get("itemprop") == "datePublished" or node.get("pubdate") is not None:

@@ -18,6 +18,7 @@ through one Fetcher (per-host spacing, robots.txt's Crawl-delay, an optional req
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
@@ -312,7 +313,7 @@ class SourceWalk:
                 continue
             previous = first
             if "{page}" in template:
-                await self._walk(lambda n, d=day: archive_url(template, d, n), "archive", day=day)
+                await self._walk(functools.partial(archive_url, template, day), "archive", day=day)
             else:
                 result = await self._page(first, "archive", _PageWalk(), day=day)
                 if result.status == "missing":

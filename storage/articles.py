@@ -183,7 +183,7 @@ def reject(session: Session, url: str, source_id: int, reason: str, permanent: b
 # ---- reading: export ----
 
 def article_query(*, topic: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                  source: str | None = None) -> Select[tuple[Article, str]]:
+                  source: str | None = None) -> Select[Article, str]:
     """Articles with their source name, oldest first."""
     query = select(Article, Source.name).join(Source, Source.id == Article.source_id)
     if topic:
@@ -201,8 +201,8 @@ def export_records(session: Session, **filters: Any) -> Iterator[dict[str, Any]]
     """Export records in the contract's shape, streamed in batches so memory stays flat."""
     rows = session.execute(article_query(**filters).execution_options(yield_per=500))
     batch: list[tuple[Article, str]] = []
-    for row in rows:
-        batch.append(row)
+    for article, source in rows:
+        batch.append((article, source))
         if len(batch) >= 500:
             yield from _records(session, batch)
             batch = []

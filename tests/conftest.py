@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,41 +57,6 @@ def sites() -> Iterator[Any]:
 
     with SampleSites() as s:
         yield s
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return repr(value)
-
-
-def write_config(directory: Path, sources: list[dict[str, Any]], *, storage_url: str | None = None,
-                 fetch: dict[str, Any] | None = None, extract: dict[str, Any] | None = None,
-                 topics: str | None = None, extra: str = "") -> Path:
-    """A config.toml for tests: fast limits, local sources, the shipped topics unless given."""
-    fetch_table = {"timeout_seconds": 5, "connect_timeout_seconds": 2, "per_host_delay_seconds": 0,
-                   "retries": 1, "backoff_seconds": 0.05, "max_retry_after_seconds": 2, **(fetch or {})}
-    extract_table = {"workers": 2, "timeout_seconds": 10, **(extract or {})}
-    lines = ["[storage]", f"url = {toml_value(storage_url or 'sqlite:///newsmon.db')}", "", "[fetch]"]
-    lines += [f"{k} = {toml_value(v)}" for k, v in fetch_table.items()]
-    lines += ["", "[extract]"] + [f"{k} = {toml_value(v)}" for k, v in extract_table.items()]
-    for src in sources:
-        lines += ["", "[[sources]]"] + [f"{k} = {toml_value(v)}" for k, v in src.items()]
-    lines += ["", topics if topics is not None else shipped_topics(), "", textwrap.dedent(extra)]
-    path = directory / "config.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
-def shipped_topics() -> str:
-    """The [topics.*] tables of the shipped config.toml, verbatim."""
-    text = (Path(__file__).parent.parent / "config.toml").read_text(encoding="utf-8")
-    marker = "# ---- topics (classifier rules) ----"
-    return text[text.index(marker):]
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:

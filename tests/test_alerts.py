@@ -8,10 +8,11 @@ from typing import Any
 
 from newsmon.alerts import check_alerts, decide
 from newsmon.config import AlertsSettings, load_config
+from newsmon.demo.configs import write_config
 from newsmon.storage import articles, runs
 from newsmon.storage.engine import open_store
 from newsmon.storage.health import SourceHealth
-from tests.conftest import LocalSMTP, run_cli, write_config
+from tests.conftest import LocalSMTP, run_cli
 
 ALERTS = '[alerts]\nrecipients = ["admin@example.org", "oncall@example.org"]\nfailures = 2\nsilent_days = 2\n'
 NOW = datetime(2025, 9, 10, 12, 0, tzinfo=UTC)

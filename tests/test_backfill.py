@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from newsmon.demo.configs import write_config
 from newsmon.demo.generated import generated_articles
 from newsmon.demo.pages import LISTING_PAGE_SIZE
 from newsmon.demo.sites import SampleSites
@@ -31,7 +32,7 @@ from newsmon.pipeline.walk import (
     sitemap_candidates,
     window_for,
 )
-from tests.conftest import run_cli, write_config
+from tests.conftest import run_cli
 
 BAKU = timezone(timedelta(hours=4))
 ARCHIVE_START = datetime(2026, 1, 5)          # a Monday, Baku time: 2026-W02

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from newsmon.config import load_config
+from newsmon.demo.configs import write_config
 from newsmon.errors import ConfigError
-from tests.conftest import run_cli, write_config
+from tests.conftest import run_cli
 
 REPO = Path(__file__).parent.parent
 SOURCE = {"name": "trend", "feeds": ["http://127.0.0.1:9/feed.rss"]}

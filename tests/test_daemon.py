@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import run_cli, write_config
+from newsmon.demo.configs import write_config
+from tests.conftest import run_cli
 from tests.test_ingest import article_requests
 
 

@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from newsmon.commands.daemon import Daemon
 from newsmon.config import load_config
+from newsmon.demo.configs import write_config
 from newsmon.digests.week import Week, parse_week, week_of
 from newsmon.pipeline.ingest import RunReport
 from newsmon.schedule import ClockWatch, DigestSchedule, DigestTrigger, next_run_after
 from newsmon.storage import runs
 from newsmon.storage.engine import open_store
 from newsmon.storage.models import DigestOutbox, DigestSent
-from tests.conftest import LocalSMTP, write_config
+from tests.conftest import LocalSMTP
 
 
 @dataclass

@@ -21,13 +21,14 @@ from sqlalchemy import func, select
 
 from newsmon.commands.digest import run_digest
 from newsmon.config import load_config
+from newsmon.demo.configs import write_config
 from newsmon.digests.mail import send_message
 from newsmon.digests.settings import SmtpSettings
 from newsmon.digests.week import parse_week
 from newsmon.errors import ConfigError, SendError
 from newsmon.storage.engine import open_store
 from newsmon.storage.models import DigestOutbox, DigestSent
-from tests.conftest import run_cli, seed_digest_weeks, write_config
+from tests.conftest import run_cli, seed_digest_weeks
 
 NOW = dt.datetime(2025, 9, 15, 4, 0, tzinfo=dt.UTC)   # Monday 08:00 Baku: W37 just ended
 MESSAGE = (b"From: newsmon@example.org\r\nTo: a@example.org\r\nSubject: test\r\nMessage-ID: <t@example.org>\r\n"

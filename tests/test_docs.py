@@ -48,3 +48,17 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     install_and_test = test_command.split("&& ", 1)[1]
     assert install_and_test in ci
     assert any("newsmon run" in b for b in blocks)
+
+
+def test_the_architecture_table_names_every_module_and_only_modules_that_exist() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture"):]
+    rows = re.findall(r"^\| `(\w+)/` \| `[\w.]+` \| (.*?) \|", section, re.MULTILINE)
+    assert {folder for folder, _ in rows} == {"newsmon", "pipeline", "digests", "storage", "classifiers"}
+    for folder, text in rows:
+        named = set(re.findall(r"`(\w+\.py)`", text))
+        if folder != "classifiers":  # described as a whole
+            present = {p.name for p in (ROOT / folder).glob("*.py")} - {"__init__.py", "__main__.py"}
+            assert named == present, f"{folder}/: README names {sorted(named - present)}, not {sorted(present - named)}"
+        for sub in re.findall(r"`(\w+)/`", text):
+            assert (ROOT / folder / sub).is_dir(), f"{folder}/{sub}/"

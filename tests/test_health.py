@@ -9,9 +9,10 @@ from typing import Any
 
 from newsmon.commands.run import source_deadline
 from newsmon.config import load_config, parse_config
+from newsmon.demo.configs import write_config
 from newsmon.storage.engine import open_store
 from newsmon.storage.lock import run_lock
-from tests.conftest import run_cli, write_config
+from tests.conftest import run_cli
 
 EMPTY_FEED = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Trend</title>'
               b"<link>https://en.trend.az/</link></channel></rss>")

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli, write_config
+from newsmon.demo.configs import write_config
+from tests.conftest import run_cli
 
 ARTICLE_PREFIXES = ("/trend/azerbaijan/", "/azernews/", "/newsaz/news/", "/newsaz/index.php/")
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli, shipped_topics, write_config
+from newsmon.demo.configs import shipped_topics, write_config
+from tests.conftest import run_cli
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """`newsmon demo`: the whole product on this machine in one command, for a newcomer.
 
-It starts local copies of the three sites (pipeline.samplesites) serving the bundled sample articles, moved
+It starts local copies of the three sites (newsmon.demo.sites) serving the bundled sample articles, moved
 into the last complete week, and a local SMTP server (aiosmtpd); writes a config that points at them; then
 runs the real `run` and `digest` code paths. Every source is limited to 127.0.0.1, so nothing can leave the
 machine.
@@ -21,10 +21,9 @@ from zoneinfo import ZoneInfo
 from newsmon.commands.run import ingest
 from newsmon.config import compile_rules, load_config
 from newsmon.demo.articles import load_sample_articles
+from newsmon.demo.configs import config_text
 from newsmon.demo.sites import SampleSites
 
-DEFAULT_CONFIG = Path(__file__).parent.parent / "config.toml"
-TOPICS_MARKER = "# ---- topics (classifier rules) ----"
 DEMO_TZ = ZoneInfo("Asia/Baku")
 
 
@@ -48,24 +47,10 @@ def articles_in_week(monday: datetime) -> list[dict[str, Any]]:
 
 def demo_config(sites: SampleSites, smtp_port: int) -> str:
     """A config.toml pointing at the local sites and SMTP server, with the shipped topic rules."""
-    lines = ['[storage]\nurl = "sqlite:///newsmon.db"\n',
-             "[fetch]\nper_host_delay_seconds = 0\ntimeout_seconds = 10\n"]
-    for src in sites.source_config():
-        lines.append("[[sources]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in src.items()))
-    lines.append('[digest]\ntimezone = "Asia/Baku"\ntopics = ["sco_azerbaijan"]\nrecipients = ["analyst@example.org"]\n'
-                 'sender = "newsmon-demo@example.org"\n')
-    lines.append(f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n')
-    shipped = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    lines.append(shipped[shipped.index(TOPICS_MARKER):])
-    return "\n".join(lines)
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, str):
-        return "'" + value + "'" if "'" not in value else '"' + value.replace("\\", "\\\\") + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    return config_text(sites.source_config(), fetch={"per_host_delay_seconds": 0, "timeout_seconds": 10},
+                       extra='[digest]\ntimezone = "Asia/Baku"\ntopics = ["sco_azerbaijan"]\n'
+                             'recipients = ["analyst@example.org"]\nsender = "newsmon-demo@example.org"\n\n'
+                             f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n')
 
 
 def _free_port() -> int:

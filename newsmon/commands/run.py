@@ -29,7 +29,7 @@ def source_deadline(cfg: Config, src: SourceSettings) -> float:
         return cfg.schedule.source_deadline_seconds
     f = cfg.fetch
     attempts = f.retries + 1
-    slowest = attempts * (f.timeout_seconds + f.per_host_delay_seconds) + f.backoff_seconds * (2 ** f.retries - 1)
+    slowest = attempts * (f.timeout_seconds + f.per_host_delay_seconds) + f.backoff_seconds * ((1 << f.retries) - 1)
     return (len(src.feeds) + len(src.listings) + ARTICLES_PER_DEADLINE) * slowest + cfg.extract.timeout_seconds
 
 

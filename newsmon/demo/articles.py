@@ -149,6 +149,7 @@ class ServedArticle:
 
 
 def served_article(rec: dict[str, Any]) -> ServedArticle:
-    """The served form of a normalized record."""
+    """A normalized record ready to serve; the server keeps these rather than records so that sorting and
+    routing never parse a date or build a path again."""
     dt = published_at(rec["published"])
     return ServedArticle(rec, rec["site"], dt, article_path(rec), (dt.astimezone(UTC), rec.get("id") or 0, rec["slug"]))

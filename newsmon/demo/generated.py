@@ -62,7 +62,8 @@ def _pools() -> _Pools:
 
 @lru_cache(maxsize=8)
 def _chrome_size(site: str) -> int:
-    """Bytes of a page of ``site`` without paragraphs, with a typical related list."""
+    """Bytes of a page of ``site`` without paragraphs, with a typical related list: what the padding of a
+    generated record has to add to reach ``size_bytes``."""
     title = "x" * 70
     rec = {"site": site, "section": _SECTIONS[site][0], "id": 1_000_000, "slug": "x" * 60, "title": title,
            "author": "x" * 14, "summary": "x" * 180, "paragraphs": []}

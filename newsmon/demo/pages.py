@@ -1,10 +1,10 @@
 """The pages of the three demo sites as text: article pages, feeds, sitemaps, the News.Az listing and the
 Trend archive.
 
-Each function takes the articles to show (`ServedArticle`, newest first, as the server keeps them) and the
-server's base URL, and returns the page; none keeps state, so the server decides what to cache and what a
-page's ETag is. The markup imitates each real site's, chrome included: tickers, menus, related lists and
-footers are what an extractor has to see past.
+Each function takes what its page shows (articles as `ServedArticle`, newest first, as the server keeps
+them; the server's base URL where a page has absolute links) and returns the page as text. None keeps
+state, so the server alone decides what to cache and what a page's ETag is. The markup imitates each real
+site's, chrome included: tickers, menus, related lists and footers are what an extractor has to see past.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import parse_qs, urlsplit
 
 from newsmon.demo import pages
@@ -59,7 +59,7 @@ from newsmon.demo.articles import (
 
 __all__ = ["RequestRecord", "SampleSites"]
 
-_Query = dict[str, list[str]]
+_Query: TypeAlias = dict[str, list[str]]  # a parsed query string
 
 # --------------------------------------------------------------------------------------------- records
 
