@@ -68,6 +68,8 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as e:
         raise StorageError(f"storage.url {url!r}: {e}") from None
+    except OSError as e:
+        raise StorageError(f"cannot create the folder of database {url}: {e.strerror or e}") from None
     store = Store(engine)
     if migrate:
         try:

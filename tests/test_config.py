@@ -95,3 +95,15 @@ def test_config_defaults_to_env_var_then_cwd(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("NEWSMON_CONFIG", str(tmp_path / "elsewhere.toml"))
     code, _, err = run_cli("status")
     assert code == 2 and "elsewhere.toml" in err
+
+
+def test_a_database_that_cannot_be_opened_is_a_storage_error_with_exit_1(tmp_path: Path) -> None:
+    refused = write_config(tmp_path, [SOURCE], storage_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    code, out, err = run_cli("--config", str(refused), "status")
+    assert code == 1, err
+    assert err.startswith("newsmon: error: cannot open database postgresql+psycopg://postgres@127.0.0.1:1/none: ")
+    assert err.count("\n") == 1 and "Traceback" not in err and str(refused) not in err  # not a config error
+    (tmp_path / "a-file").write_text("")
+    under_a_file = write_config(tmp_path, [SOURCE], storage_url=f"sqlite:///{tmp_path / 'a-file' / 'newsmon.db'}")
+    code, out, err = run_cli("--config", str(under_a_file), "status")
+    assert code == 1 and "cannot create the folder of database" in err and "Traceback" not in err, err

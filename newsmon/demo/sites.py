@@ -135,14 +135,14 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        self.sites._track(request, True)
+        self.sites.track_connection(request, True)
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
         try:
             super().shutdown_request(request)
         finally:
-            self.sites._track(request, False)
+            self.sites.track_connection(request, False)
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # silence tracebacks
         pass
@@ -156,10 +156,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        self.server.sites._handle(self, "GET")
+        self.server.sites.answer(self, "GET")
 
     def do_HEAD(self) -> None:
-        self.server.sites._handle(self, "HEAD")
+        self.server.sites.answer(self, "HEAD")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -236,7 +236,8 @@ class SampleSites:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _track(self, conn: Any, add: bool) -> None:
+    def track_connection(self, conn: Any, add: bool) -> None:
+        """The server's open connections (its request threads call this), so that stop() can close them."""
         with self._conns_cv:
             if add:
                 self._conns.add(conn)
@@ -369,7 +370,8 @@ class SampleSites:
 
     # ---- request handling
 
-    def _handle(self, handler: _Handler, method: str) -> None:
+    def answer(self, handler: _Handler, method: str) -> None:
+        """One request (the handler calls this): recorded, then an override's answer or the page's."""
         path = handler.path
         rec = RequestRecord(
             method, path, _Headers((k.lower(), v) for k, v in handler.headers.items()), time.monotonic()
