@@ -296,7 +296,20 @@ class SourceRun:
 
     async def _ingest(self, found: list[Found]) -> set[int]:
         """Store what is new; returns discovery URL ids whose items must be seen again next run."""
-        src, rep, now = self.src, self.rep, self.stage.now
+        known, settled = self._note_known(found)
+        new = [f for f in found if f.candidate.url not in known and f.candidate.url not in settled]
+        writer = BatchWriter(self.store, self.src.name, self.rep, self.stage.now)
+        try:
+            results = await asyncio.gather(*(self.stage.ingest(self.src, self.source_id, f, self.rep, writer)
+                                             for f in new))
+        finally:
+            writer.flush()  # also on interruption: what was fetched and extracted is kept
+        return {du for f, transient in zip(new, results) if transient for du in f.discovery_ids}
+
+    def _note_known(self, found: list[Found]) -> tuple[dict[str, int], set[str]]:
+        """Of the links found, those already stored (url -> id: their summaries refreshed, their discovery URLs
+        linked) and those refused for good before; both counted as unchanged or updated."""
+        rep, now = self.rep, self.stage.now
         with self.store.write() as s:
             known = articles.known_articles(s, [f.candidate.url for f in found])
             settled = articles.settled_rejections(s, [f.candidate.url for f in found
@@ -315,15 +328,9 @@ class SourceRun:
             for du, article_ids in seen_by.items():
                 articles.link_discoveries(s, du, article_ids, now())
         rep.unchanged += len(settled)
-        new = [f for f in found if f.candidate.url not in known and f.candidate.url not in settled]
         if settled:
-            log.debug("%s: %d links refused before, not requested again", src.name, len(settled))
-        writer = BatchWriter(self.store, src.name, rep, now)
-        try:
-            results = await asyncio.gather(*(self.stage.ingest(src, self.source_id, f, rep, writer) for f in new))
-        finally:
-            writer.flush()  # also on interruption: what was fetched and extracted is kept
-        return {du for f, transient in zip(new, results) if transient for du in f.discovery_ids}
+            log.debug("%s: %d links refused before, not requested again", self.src.name, len(settled))
+        return known, settled
 
 
 @dataclass

@@ -325,39 +325,45 @@ class SourceWalk:
         """Numbered pages from 1 until: not found, a loop, too many failed or empty pages in a row,
         `max_pages`, or (listings) a page whose articles are all older than the range."""
         walk = _PageWalk()
-        name = self.src.name
-        assert self.window is not None
         for n in range(1, self.src.max_pages + 1):
             url = url_for(n)
             result = await self._page(url, kind, walk, day=day)
-            if result.status == "missing":
-                if n == 1:
-                    self.stats.pages_failed += 1
-                    log.error("%s: %s not found", name, url)
-                else:
-                    log.info("%s: %s not found: the end of the pages", name, url)
+            if self._walk_ends(walk, n, url, result, stop_on_dates=stop_on_dates):
                 return
-            if result.status == "loop":
-                log.warning("%s: %s repeats %s: a pagination loop; walk ended", name, url, walk.prints.get(
-                    result.fingerprint or "", "an earlier page"))
-                return
-            if result.status == "robots":
-                return
-            walk.failed_in_a_row = walk.failed_in_a_row + 1 if result.status == "failed" else 0
-            walk.empty_in_a_row = walk.empty_in_a_row + 1 if result.status == "empty" else 0
-            if walk.failed_in_a_row >= MAX_FAILED_IN_A_ROW:
-                log.error("%s: %d pages failed in a row; walk ended at %s", name, walk.failed_in_a_row, url)
-                return
-            if walk.empty_in_a_row >= MAX_EMPTY_IN_A_ROW:
-                log.warning("%s: %d pages in a row have no article links; walk ended at %s", name,
-                            walk.empty_in_a_row, url)
-                return
-            if result.fingerprint:
-                walk.prints.setdefault(result.fingerprint, url)
-            if stop_on_dates and result.newest is not None and result.newest < self.window.start:
-                log.info("%s: every article of %s is older than %s; walk ended", name, url, self.window)
-                return
-        log.warning("%s: walk ended after max_pages = %d pages", name, self.src.max_pages)
+        log.warning("%s: walk ended after max_pages = %d pages", self.src.name, self.src.max_pages)
+
+    def _walk_ends(self, walk: _PageWalk, n: int, url: str, result: PageState, *, stop_on_dates: bool) -> bool:
+        """Whether a walk ends after its page `n` (logged with why); notes the page in `walk` if not."""
+        name = self.src.name
+        assert self.window is not None
+        if result.status == "missing":
+            if n == 1:
+                self.stats.pages_failed += 1
+                log.error("%s: %s not found", name, url)
+            else:
+                log.info("%s: %s not found: the end of the pages", name, url)
+            return True
+        if result.status == "loop":
+            log.warning("%s: %s repeats %s: a pagination loop; walk ended", name, url, walk.prints.get(
+                result.fingerprint or "", "an earlier page"))
+            return True
+        if result.status == "robots":
+            return True
+        walk.failed_in_a_row = walk.failed_in_a_row + 1 if result.status == "failed" else 0
+        walk.empty_in_a_row = walk.empty_in_a_row + 1 if result.status == "empty" else 0
+        if walk.failed_in_a_row >= MAX_FAILED_IN_A_ROW:
+            log.error("%s: %d pages failed in a row; walk ended at %s", name, walk.failed_in_a_row, url)
+            return True
+        if walk.empty_in_a_row >= MAX_EMPTY_IN_A_ROW:
+            log.warning("%s: %d pages in a row have no article links; walk ended at %s", name,
+                        walk.empty_in_a_row, url)
+            return True
+        if result.fingerprint:
+            walk.prints.setdefault(result.fingerprint, url)
+        if stop_on_dates and result.newest is not None and result.newest < self.window.start:
+            log.info("%s: every article of %s is older than %s; walk ended", name, url, self.window)
+            return True
+        return False
 
     async def _page(self, url: str, kind: str, walk: _PageWalk, *, day: date | None = None) -> PageState:
         """One listing or archive page: from the checkpoint if finished, else fetched, its links ingested and
@@ -462,29 +468,8 @@ class SourceWalk:
     async def ingest_links(self, candidates: Sequence[Candidate]) -> list[datetime]:
         """Ingest the links of one page; returns the publication dates learnt (stored, remembered, fetched)."""
         unique = list({c.url: c for c in candidates}.values())
-        urls = [c.url for c in unique]
         self.stats.discovered += len(unique)
-        with self.x.store.read() as s:
-            stored = articles.stored_published(s, urls)
-            rest = [u for u in urls if u not in stored]
-            settled = articles.settled_rejections(s, rest)
-            skipped = checkpoints.skipped(s, [u for u in rest if u not in settled])
-        dates = [d for d in stored.values() if d is not None]
-        todo = []
-        for c in unique:
-            if c.url in stored:
-                self.stats.known += 1
-            elif c.url in settled:
-                self.stats.settled += 1
-            elif c.url in skipped and self.window is not None and not self._in_window(skipped[c.url]):
-                self.stats.settled += 1  # fetched by an earlier backfill, outside this range too
-                if (when := skipped[c.url]) is not None:
-                    dates.append(when)
-            elif not await self.x.allows(c.link):
-                self.stats.robots += 1
-                log.info("%s: %s is disallowed by robots.txt", self.src.name, c.link)
-            else:
-                todo.append(c)
+        todo, dates = await self._to_request(unique)
         self.stats.queued += len(todo)
         self.x.on_progress()
         try:
@@ -496,6 +481,36 @@ class SourceWalk:
         dates += [d for c in todo if (d := self.sink.seen.get(c.url)) is not None]
         self.sink.seen.clear()
         return dates
+
+    async def _to_request(self, unique: Sequence[Candidate]) -> tuple[list[Candidate], list[datetime]]:
+        """The links still to request — not stored, not refused for good, not fetched before out of range,
+        allowed by robots.txt — and the dates learnt without a request."""
+        stored, settled, skipped = self._history([c.url for c in unique])
+        dates = [d for d in stored.values() if d is not None]
+        todo = []
+        for c in unique:
+            if c.url in stored:
+                self.stats.known += 1
+            elif c.url in settled:
+                self.stats.settled += 1
+            elif c.url in skipped and self.window is not None and not self._in_window(skipped[c.url]):
+                self.stats.settled += 1  # fetched by an earlier backfill, outside this range too
+                dates += [when] if (when := skipped[c.url]) is not None else []
+            elif await self.x.allows(c.link):
+                todo.append(c)
+            else:
+                self.stats.robots += 1
+                log.info("%s: %s is disallowed by robots.txt", self.src.name, c.link)
+        return todo, dates
+
+    def _history(self, urls: list[str]) -> tuple[dict[str, datetime | None], set[str], dict[str, datetime | None]]:
+        """What is known of `urls` without a request: stored (url -> published), refused for good, and fetched
+        by an earlier walk and not stored (url -> published)."""
+        with self.x.store.read() as s:
+            stored = articles.stored_published(s, urls)
+            rest = [u for u in urls if u not in stored]
+            settled = articles.settled_rejections(s, rest)
+            return stored, settled, checkpoints.skipped(s, [u for u in rest if u not in settled])
 
     def _in_window(self, when: datetime | None) -> bool:
         return when is not None and self.window is not None and self.window.holds(when)

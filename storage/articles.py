@@ -117,11 +117,8 @@ def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[
     ids = dict(session.execute(select(Article.url, Article.id).where(Article.url.in_(list(fresh)))).all()) \
         if fresh else {}
     results: list[tuple[int, bool]] = []
-    topic_rows: list[dict[str, Any]] = []
-    url_rows: dict[str, dict[str, Any]] = {}
-    discovery_rows: dict[tuple[int, int], dict[str, Any]] = {}
     created_now: set[int] = set()
-    for (rec, discovery_ids), urls in zip(items, all_urls):
+    for (rec, _), urls in zip(items, all_urls):
         article_id = next((known[u] for u in urls if u in known), None)
         created = False
         if article_id is None:
@@ -129,8 +126,20 @@ def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[
             created = article_id not in created_now and fresh.get(rec.url) is rec
             if created:
                 created_now.add(article_id)
-                topic_rows += _topic_rows(article_id, rec.topics)
         results.append((article_id, created))
+    _link_rows(session, items, all_urls, results, now)
+    return results
+
+
+def _link_rows(session: Session, items: Sequence[tuple[NewArticle, Sequence[int]]], all_urls: list[list[str]],
+               results: list[tuple[int, bool]], now: datetime) -> None:
+    """The topics of the articles stored now, and every URL and discovery of each article of the batch."""
+    topic_rows: list[dict[str, Any]] = []
+    url_rows: dict[str, dict[str, Any]] = {}
+    discovery_rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for (rec, discovery_ids), urls, (article_id, created) in zip(items, all_urls, results):
+        if created:
+            topic_rows += _topic_rows(article_id, rec.topics)
         for u in urls:
             url_rows.setdefault(u, {"url": u, "article_id": article_id})
         for du in discovery_ids:
@@ -140,7 +149,6 @@ def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[
     insert_ignore(session, ArticleURL, list(url_rows.values()))
     insert_ignore(session, Discovery, list(discovery_rows.values()))
     session.execute(delete(Rejection).where(Rejection.url.in_(list(url_rows))))
-    return results
 
 
 def _article_row(rec: NewArticle, now: datetime) -> dict[str, Any]:
