@@ -22,6 +22,7 @@ import lxml.etree
 import lxml.html
 
 from newsmon.errors import ExtractionError
+from newsmon.pipeline.settings import ExtractSettings
 
 log = logging.getLogger(__name__)
 
@@ -209,15 +210,15 @@ MAX_TASKS = 1000
 
 
 class ExtractorPool:
-    """Worker processes for `extract_article`, each page limited to `timeout` seconds.
+    """Worker processes for `extract_article` (`[extract] workers`), each page limited to `timeout_seconds`.
 
     The pool starts on first use, so a run with nothing new never pays for it.
     """
 
-    def __init__(self, workers: int, timeout: float, max_html_bytes: int):
-        self.workers = workers
-        self.timeout = timeout
-        self.max_html_bytes = max_html_bytes
+    def __init__(self, settings: ExtractSettings):
+        self.workers = settings.worker_count
+        self.timeout = settings.timeout_seconds
+        self.max_html_bytes = settings.max_html_bytes
         self._pool: Any = None
 
     def _ensure(self) -> Any:

@@ -100,12 +100,11 @@ async def run_sources(store: Store, sources: Sequence[SourceSettings], *, fetch:
         run_id = runs.start_run(s, "run", now())
         ids = runs.source_ids(s, [src.name for src in sources])
     reports = [SourceReport(src.name) for src in sources]
-    extractor = ExtractorPool(extract.worker_count, extract.timeout_seconds, extract.max_html_bytes)
+    extractor = ExtractorPool(extract)
     status = "interrupted"
     try:
         async with Fetcher(fetch) as fetcher:
-            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier, now=now,
-                                 in_flight=asyncio.Semaphore(extract.worker_count * 2 + 1))
+            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier, now=now)
             await asyncio.gather(*(SourceRun(src, ids[src.name], rep, stage).run((deadlines or {}).get(src.name))
                                    for src, rep in zip(sources, reports)))
         status = "ok" if all(r.ok for r in reports) else "partial"
@@ -129,7 +128,11 @@ class ArticleStage:
     extractor: ExtractorPool
     classifier: Classifier | None
     now: Clock
-    in_flight: asyncio.Semaphore      # pages fetched and not yet extracted: bounds memory
+    in_flight: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        # pages fetched and not yet extracted: enough to keep every worker busy, few enough to bound memory
+        self.in_flight = asyncio.Semaphore(self.extractor.workers * 2 + 1)
 
     async def ingest(self, src: SourceSettings, source_id: int, found: Found, rep: SourceReport, sink: Sink
                      ) -> bool:

@@ -99,7 +99,7 @@ async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettin
     report.window = window
     with store.write() as s:
         ids = runs.source_ids(s, [src.name for src in sources])
-    extractor = ExtractorPool(cfg.extract.worker_count, cfg.extract.timeout_seconds, cfg.extract.max_html_bytes)
+    extractor = ExtractorPool(cfg.extract)
     try:
         async with Fetcher(cfg.fetch, max_requests=max_requests) as fetcher:
             def tick() -> None:
@@ -107,8 +107,7 @@ async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettin
                 if progress is not None:
                     progress(report)
 
-            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier,
-                                 now=now, in_flight=asyncio.Semaphore(cfg.extract.worker_count * 2 + 1))
+            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier, now=now)
             robots = None if ignore_robots else Robots(fetcher, cfg.fetch.user_agent)
             walker = Walker(store, fetcher, stage, robots, now, cfg.fetch.max_bytes, on_progress=tick)
             walks = []
