@@ -408,9 +408,9 @@ class _Rules:
         n_groups = max((len(s.groups) for s in specs), default=0)
         self.full = (1 << n) - 1
         # per group g: the topics that need g (all), may use g (any), refuse g (none)
-        self.need = [_bits(t for t, s in enumerate(specs) if g in s.all) for g in range(n_groups)]
-        self.may = [_bits(t for t, s in enumerate(specs) if g in s.any) for g in range(n_groups)]
-        self.refuse = [_bits(t for t, s in enumerate(specs) if g in s.none) for g in range(n_groups)]
+        self.need = _topics_per_group(self.all_, n_groups)
+        self.may = _topics_per_group(self.any_, n_groups)
+        self.refuse = _topics_per_group(self.none, n_groups)
         self.no_any = _bits(t for t, s in enumerate(specs) if not s.any)
 
     def holds(self, t: int, mask: int) -> bool:
@@ -455,6 +455,12 @@ def _mask(groups: Iterable[int]) -> int:
     for g in groups:
         out |= 1 << g
     return out
+
+
+def _topics_per_group(masks: list[int], n_groups: int) -> list[int]:
+    """Per-topic group masks turned around, per group the bits of the topics whose mask has it, so that
+    ``holding`` tests a group for every topic at once."""
+    return [_bits(t for t, mask in enumerate(masks) if mask >> g & 1) for g in range(n_groups)]
 
 
 _PREFILTER_MAX_TERMS = 64
@@ -563,20 +569,26 @@ class _Snippets:
         ``items`` are (start, end, group, ...) of the matches in the text, in text order."""
         if not items:
             return (self.title,) if self.title else ()
-        firsts = items[:_SNIPPET_CANDIDATES]
+        return self._choose(self._ranked(items[:_SNIPPET_CANDIDATES]))
+
+    def _ranked(self, firsts: Sequence[_Place]) -> Iterable[tuple[int, int, tuple[int, int, bool, bool]]]:
+        """The passage of each match with its sort key: one that shows more groups first, then text order."""
         group = firsts[0][2]
-        ranked: Iterable[tuple[int, int, tuple[int, int, bool, bool]]]
         if all(o[2] == group for o in firsts):
             # every passage shows one group, its own: they rank in text order, and only those looked at
             # until three are chosen need their bounds
-            ranked = ((-1, it[0], self._bounds_of(it[0], it[1])) for it in firsts)
-        else:
-            ranked = []
-            for it in firsts:
-                b = self._bounds_of(it[0], it[1])
-                s0, s1 = b[0], b[1]
-                ranked.append((-len({o[2] for o in firsts if o[0] >= s0 and o[1] <= s1}), it[0], b))
-            ranked.sort()
+            return ((-1, it[0], self._bounds_of(it[0], it[1])) for it in firsts)
+        ranked = []
+        for it in firsts:
+            b = self._bounds_of(it[0], it[1])
+            s0, s1 = b[0], b[1]
+            ranked.append((-len({o[2] for o in firsts if o[0] >= s0 and o[1] <= s1}), it[0], b))
+        ranked.sort()
+        return ranked
+
+    def _choose(self, ranked: Iterable[tuple[int, int, tuple[int, int, bool, bool]]]) -> tuple[str, ...]:
+        """The first passages in rank order that overlap none chosen before, up to MAX_SNIPPETS; the text of
+        each is kept, since the topics of an article often show the same passage."""
         chosen: list[tuple[int, int, str]] = []
         for _groups, _first, b in ranked:
             s0, s1, cut_lo, cut_hi = b

@@ -123,37 +123,27 @@ class Matcher:
         terms = list(terms)
         self.raw = tuple(t for t in terms if t.raw)
         plain = [t for t in terms if not t.raw]
-        self.by_first: dict[str, list[CompiledTerm]] = {}
-        for t in plain:
-            for c in t.atoms[0].chars:
-                self.by_first.setdefault(c, []).append(t)
+        self.by_first = _by_first_char(plain)
         # The fast shape needs every term to start with a word character (it consumes the character before).
         self._consuming = all(is_word_char(t.atoms[0].key) for t in plain)
         self.word_start = self._consuming  # every stretch starts after a non-word character
-        roots = _trie(plain)
-        self.pattern: re.Pattern[str] | None = None
         self._source = ""
-        if plain:
-            if self._consuming:
-                self._source = _consuming_regex(roots)
-                # The lead is \W, checked by the engine with a Unicode category look-up at every character;
-                # the complement of the word characters of the BMP is a plain bitmap look-up. A text with a
-                # character beyond the BMP gets the \W form (self._exact), compiled when first needed.
-                self.pattern = re.compile(_bmp_nonword() + self._source)
-            else:
-                self.pattern = re.compile(_legacy_regex(roots))
+        self.pattern = self._compile_pattern(_trie(plain)) if plain else None
         self._exact: re.Pattern[str] | None = None
         # Non-word characters a stretch can end with (the '+' of "SCO+"): a term may then start right after the
         # stretch, on the character the fast shape consumes as its lead, so such a stretch needs a second look.
         self._tails = frozenset(_tail_keys(plain))
-        # fold_view folds only the letters the pattern could tell from their folded form: those that fold into
-        # a letter of some term, or into a character that is a word character, a separator or a tail when
-        # they are not (typographic apostrophes fold to ' and mean the same to a pattern without ').
-        keys = {a.key for t in plain for a in t.atoms if a.kind == "chars"}
-        self._fold_only = frozenset(
-            c for c, f in view_folds().items()
-            if f in keys or c in keys or is_word_char(c) != is_word_char(f) or _is_sep(c) != _is_sep(f))
+        self._fold_only = _letters_to_fold(plain)
         self._joinable = all("\x00" not in t.text for t in plain)
+
+    def _compile_pattern(self, roots: dict[str, _Node]) -> re.Pattern[str]:
+        if not self._consuming:
+            return re.compile(_legacy_regex(roots))
+        self._source = _consuming_regex(roots)
+        # The lead is \W, checked by the engine with a Unicode category look-up at every character; the
+        # complement of the word characters of the BMP is a plain bitmap look-up. A text with a character
+        # beyond the BMP gets the \W form (self._exact), compiled when first needed.
+        return re.compile(_bmp_nonword() + self._source)
 
     def spans_of_pair(self, head: str, body: str, joined: str | None = None, lowered: str | None = None
                       ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -228,6 +218,25 @@ class Matcher:
         return hits
 
 
+def _by_first_char(terms: list[CompiledTerm]) -> dict[str, list[CompiledTerm]]:
+    """The terms each character can start, so that ``hits_in`` tries at each place only those."""
+    by_first: dict[str, list[CompiledTerm]] = {}
+    for t in terms:
+        for c in t.atoms[0].chars:
+            by_first.setdefault(c, []).append(t)
+    return by_first
+
+
+def _letters_to_fold(terms: list[CompiledTerm]) -> frozenset[str]:
+    """fold_view folds only the letters the pattern could tell from their folded form: those that fold into
+    a letter of some term, or into a character that is a word character, a separator or a tail when they
+    are not (typographic apostrophes fold to ' and mean the same to a pattern without ')."""
+    keys = {a.key for t in terms for a in t.atoms if a.kind == "chars"}
+    return frozenset(
+        c for c, f in view_folds().items()
+        if f in keys or c in keys or is_word_char(c) != is_word_char(f) or _is_sep(c) != _is_sep(f))
+
+
 def _trie(terms: list[CompiledTerm]) -> dict[str, _Node]:
     """First folded letter -> the trie of what follows, keyed by folded letter (or separator / wildcard)."""
     roots: dict[str, _Node] = {}
@@ -283,17 +292,43 @@ def _legacy_regex(roots: dict[str, _Node]) -> str:
     ``[every first letter](?<!\\w.)`` then a branch per *second* letter, then a lookbehind that re-checks the
     first letter, then the rest of the trie. The leading class lets the engine skip over characters no term
     begins with; the boundary check drops the many candidates in mid-word before any dispatch."""
+    by_second, direct = _by_second_letter(roots)
+    word, other = _second_letter_branches(by_second)
+    for f, n in direct:
+        (word if is_word_char(f) else other).append("(?<=" + re.escape(f) + ")" + _emit(n))
+    lead = "[" + "".join(re.escape(c) for c in sorted(roots)) + "]"
+    return lead + _word_or_other(word, other)
+
+
+def _by_second_letter(roots: dict[str, _Node]
+                      ) -> tuple[dict[str, list[tuple[str, _Node]]], list[tuple[str, _Node]]]:
+    """The trie regrouped for ``_legacy_regex``'s dispatch on the second letter: each second letter with the
+    (first letter, rest of the trie) pairs it continues; and ``direct``, each first letter whose next step is
+    not a letter, or which ends a term, with that part of its trie (no second letter to dispatch on)."""
     by_second: dict[str, list[tuple[str, _Node]]] = {}
-    direct: list[tuple[str, _Node]] = []  # first letter whose next step is not a letter (or the end)
+    direct: list[tuple[str, _Node]] = []
     for f, node in roots.items():
         for atom, child in node.children.values():
             if atom.kind == "chars":
                 by_second.setdefault(atom.key, []).append((f, child))
         if node.end is not None or any(a.kind != "chars" for a, _c in node.children.values()):
-            rest = _Node()
-            rest.end = node.end
-            rest.children = {k: ac for k, ac in node.children.items() if ac[0].kind != "chars"}
-            direct.append((f, rest))
+            direct.append((f, _without_letters(node)))
+    return by_second, direct
+
+
+def _without_letters(node: _Node) -> _Node:
+    """A copy of ``node`` without the letter steps, which ``_legacy_regex`` reaches by the second letter."""
+    rest = _Node()
+    rest.end = node.end
+    rest.children = {k: ac for k, ac in node.children.items() if ac[0].kind != "chars"}
+    return rest
+
+
+def _second_letter_branches(by_second: dict[str, list[tuple[str, _Node]]]) -> tuple[list[str], list[str]]:
+    """A branch per second letter, the one with the longest continuation first. A branch reached from a
+    word character goes into ``word``, the branches behind the word-boundary check; one reached only from
+    punctuation, or from both kinds, into ``other``, where the terms that start with punctuation (no word
+    boundary before them) can match."""
     word: list[str] = []
     other: list[str] = []
     for second, pairs in sorted(by_second.items(), key=lambda kv: -max(n.depth() for _f, n in kv[1])):
@@ -304,15 +339,18 @@ def _legacy_regex(roots: dict[str, _Node]) -> str:
         (word if any(is_word_char(f) for f, _n in pairs) else other).append(branch)
         if not all(is_word_char(f) for f, _n in pairs) and any(is_word_char(f) for f, _n in pairs):
             other.append(branch)
-    for f, n in direct:
-        (word if is_word_char(f) else other).append("(?<=" + re.escape(f) + ")" + _emit(n))
+    return word, other
+
+
+def _word_or_other(word: list[str], other: list[str]) -> str:
+    """What follows the leading class: the check that the first letter starts a word guards only the
+    branches reached from a word character."""
     parts = []
     if word:
         parts.append("(?<!\\w.)(?:" + "|".join(word) + ")")
     if other:
         parts.append("(?:" + "|".join(other) + ")")
-    lead = "[" + "".join(re.escape(c) for c in sorted(roots)) + "]"
-    return lead + (parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")")
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
 
 
 def _end(boundary: bool) -> str:
@@ -360,11 +398,7 @@ class Prefilter:
             if term.raw:
                 raw.append(term.regex)
                 continue
-            lead = []
-            for atom in term.atoms:
-                if atom.kind != "chars" or len(atom.chars) != 1:
-                    break
-                lead.append(next(iter(atom.chars)))
+            lead = _exact_lead(term)
             if lead:
                 tails.setdefault("".join(lead), set()).add(_after_lead(term, len(lead)))
                 continue
@@ -373,19 +407,9 @@ class Prefilter:
                 classed.append(term)
             else:
                 anchored.setdefault(found[:2], set()).add(found[2])
-        # one substring test and one regex for literals that extend a shorter one ("SCO", "SCO+")
-        groups: dict[str, list[str]] = {}
-        for lit in sorted(tails, key=len):
-            base = next((b for b in groups if lit.startswith(b)), lit)
-            groups.setdefault(base, []).extend(re.escape(lit[len(base):]) + t for t in tails[lit])
-        self.literals = tuple(
-            (lit, re.compile(re.escape(lit) + (f"(?<!{_VIEW_WORD}{re.escape(lit)})" if word_start else "")
-                             + _group(sorted(set(alts)))))
-            for lit, alts in sorted(groups.items()))
-        self.anchored = tuple(re.compile(re.escape(lit) + _group(sorted(alts)))
-                              for (back, lit), alts in sorted(anchored.items()) if not back)
-        self.anchored_back = tuple(re.compile(re.escape(lit) + _group(sorted(alts)))
-                                   for (back, lit), alts in sorted(anchored.items()) if back)
+        self.literals = _literal_tests(tails, word_start)
+        self.anchored = _anchored_tests(anchored, backwards=False)
+        self.anchored_back = _anchored_tests(anchored, backwards=True)
         self.pattern = re.compile(_presence_regex(classed)) if classed else None
         self.raw = tuple(raw)
 
@@ -400,24 +424,62 @@ class Prefilter:
         for lit, regex in self.literals:
             if lit in both and regex.search(both):
                 return True
-        if self.anchored or self.anchored_back:
-            low = lower_view(both) if lowered is None else lowered
-            for regex in self.anchored:
-                if regex.search(low):
-                    return True
-            if self.anchored_back:
-                low = low[::-1]
-                for regex in self.anchored_back:
-                    if regex.search(low):
-                        return True
+        if (self.anchored or self.anchored_back) and self._anchored_in(both, lowered):
+            return True
         if self.pattern is not None and self.pattern.search(both):
             return True
         return any(r.search(title) or r.search(text) for r in self.raw)
+
+    def _anchored_in(self, both: str, lowered: str | None) -> bool:
+        """The tests of the lower-cased text. It is lower-cased here only if the caller has not done it yet,
+        and reversed only when some test checks what precedes its anchor."""
+        low = lower_view(both) if lowered is None else lowered
+        for regex in self.anchored:
+            if regex.search(low):
+                return True
+        if self.anchored_back:
+            low = low[::-1]
+            for regex in self.anchored_back:
+                if regex.search(low):
+                    return True
+        return False
 
     @property
     def lowers(self) -> bool:
         """Whether maybe_in lower-cases the text."""
         return bool(self.anchored or self.anchored_back)
+
+
+def _exact_lead(term: CompiledTerm) -> list[str]:
+    """The characters a term starts with that have one form only (all of "SCO"), each a substring test can
+    look for as it is."""
+    lead = []
+    for atom in term.atoms:
+        if atom.kind != "chars" or len(atom.chars) != 1:
+            break
+        lead.append(next(iter(atom.chars)))
+    return lead
+
+
+def _literal_tests(tails: dict[str, set[str]], word_start: bool) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(literal, regex of what surrounds it) for each exact lead with what may follow it in ``tails``. A
+    literal that extends a shorter one ("SCO", "SCO+") goes into the shorter one's regex: one substring test
+    and one regex for both."""
+    groups: dict[str, list[str]] = {}
+    for lit in sorted(tails, key=len):
+        base = next((b for b in groups if lit.startswith(b)), lit)
+        groups.setdefault(base, []).extend(re.escape(lit[len(base):]) + t for t in tails[lit])
+    return tuple(
+        (lit, re.compile(re.escape(lit) + (f"(?<!{_VIEW_WORD}{re.escape(lit)})" if word_start else "")
+                         + _group(sorted(set(alts)))))
+        for lit, alts in sorted(groups.items()))
+
+
+def _anchored_tests(anchored: dict[tuple[bool, str], set[str]], *, backwards: bool
+                    ) -> tuple[re.Pattern[str], ...]:
+    """One regex per anchor of the lower-cased text, for the anchors of one direction (see ``_anchor``)."""
+    return tuple(re.compile(re.escape(lit) + _group(sorted(alts)))
+                 for (back, lit), alts in sorted(anchored.items()) if back == backwards)
 
 
 def _after_lead(term: CompiledTerm, n: int) -> str:

@@ -47,17 +47,29 @@ class _Pools(NamedTuple):
 
 @lru_cache(maxsize=1)
 def _pools() -> _Pools:
-    samples = load_sample_articles()
-    sco_pars = [
-        p for r in samples if r["sco"] for p in r["paragraphs"] if _SCO_RE.search(p) and "Azerbaijan" in p
-    ]
-    other_pars = [p for r in samples if not r["sco"] for p in r["paragraphs"]]
-    sco_titles = [r["title"] for r in samples if r["sco"]]
-    other_titles = [r["title"] for r in samples if not r["sco"]]
-    other_summaries = [r["summary"] for r in samples if not r["sco"]]
-    sco_summaries = [r["summary"] for r in samples if r["sco"]]
-    other_sizes = [len(html.escape(p).encode("utf-8")) + 8 for p in other_pars]
-    return _Pools(sco_pars, other_pars, sco_titles, other_titles, sco_summaries, other_summaries, other_sizes)
+    sco, other = _split_by_sco(load_sample_articles())
+    other_pars = [p for r in other for p in r["paragraphs"]]
+    return _Pools(
+        sco_pars=[p for r in sco for p in r["paragraphs"] if _names_sco_and_azerbaijan(p)],
+        other_pars=other_pars,
+        sco_titles=[r["title"] for r in sco],
+        other_titles=[r["title"] for r in other],
+        sco_summaries=[r["summary"] for r in sco],
+        other_summaries=[r["summary"] for r in other],
+        other_sizes=[len(html.escape(p).encode("utf-8")) + 8 for p in other_pars],
+    )
+
+
+def _split_by_sco(samples: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The SCO-positive sample records and the others. Each keeps the samples' order, on which the records
+    generated from a seed depend."""
+    return [r for r in samples if r["sco"]], [r for r in samples if not r["sco"]]
+
+
+def _names_sco_and_azerbaijan(paragraph: str) -> bool:
+    """Whether a paragraph of an SCO article may go into a generated positive: one that does not name
+    Azerbaijan too would not make the classifier tag it."""
+    return bool(_SCO_RE.search(paragraph)) and "Azerbaijan" in paragraph
 
 
 @lru_cache(maxsize=8)

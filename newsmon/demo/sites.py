@@ -383,32 +383,40 @@ class SampleSites:
         try:
             if ov is None:
                 self._send(handler, rec, self._route(path, handler.headers), head=method == "HEAD")
-                return
-            if ov.delay and self._stop.wait(ov.delay):
-                handler.close_connection = True
-                return
-            if ov.hang:
-                self._stop.wait()
-                handler.close_connection = True
-                return
-            if ov.redirect_to is not None:
-                code = ov.status if ov.status in (301, 302, 303, 307, 308) else 302
-                resp = _Response(code, [("Location", ov.redirect_to), ("Content-Length", "0")])
-            elif ov.status is None and ov.body is None and (resp := self._route(path, handler.headers)).status != 404:
-                pass  # the real page, delayed or trickled
             else:
-                body = ov.body or b""
-                resp = _Response(ov.status or 200, [("Content-Type", "text/html; charset=utf-8")], body)
-            if ov.headers:
-                names = {k.lower() for k in ov.headers}
-                resp.headers = [(k, v) for k, v in resp.headers if k.lower() not in names]
-                resp.headers += list(ov.headers.items())
-            if ov.trickle is not None:
-                self._send_trickle(handler, rec, resp, ov.trickle)
-            else:
-                self._send(handler, rec, resp, head=method == "HEAD")
+                self._answer_override(handler, rec, ov, head=method == "HEAD")
         except OSError:  # the client went away
             handler.close_connection = True
+
+    def _answer_override(self, handler: _Handler, rec: RequestRecord, ov: _Override, *, head: bool) -> None:
+        """A canned behaviour: the wait comes first, and a stop() during it ends the request unanswered."""
+        if ov.delay and self._stop.wait(ov.delay):
+            handler.close_connection = True
+            return
+        if ov.hang:
+            self._stop.wait()
+            handler.close_connection = True
+            return
+        resp = self._override_response(rec.path, handler.headers, ov)
+        if ov.headers:
+            names = {k.lower() for k in ov.headers}
+            resp.headers = [(k, v) for k, v in resp.headers if k.lower() not in names]
+            resp.headers += list(ov.headers.items())
+        if ov.trickle is not None:
+            self._send_trickle(handler, rec, resp, ov.trickle)
+        else:
+            self._send(handler, rec, resp, head=head)
+
+    def _override_response(self, path: str, req_headers: Message, ov: _Override) -> _Response:
+        """A redirect; the real page when the override sets neither status nor body and there is one (to be
+        delayed or trickled); else the override's status and body."""
+        if ov.redirect_to is not None:
+            code = ov.status if ov.status in (301, 302, 303, 307, 308) else 302
+            return _Response(code, [("Location", ov.redirect_to), ("Content-Length", "0")])
+        if ov.status is None and ov.body is None and (resp := self._route(path, req_headers)).status != 404:
+            return resp
+        body = ov.body or b""
+        return _Response(ov.status or 200, [("Content-Type", "text/html; charset=utf-8")], body)
 
     def _send(self, handler: _Handler, rec: RequestRecord, resp: _Response, *, head: bool) -> None:
         rec.status = resp.status
