@@ -109,10 +109,7 @@ def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[
     """
     all_urls = [list(dict.fromkeys((rec.url, *rec.aliases))) for rec, _ in items]
     known = known_articles(session, [u for urls in all_urls for u in urls])
-    fresh: dict[str, NewArticle] = {}
-    for (rec, _), urls in zip(items, all_urls):
-        if not any(u in known for u in urls) and rec.url not in fresh:
-            fresh[rec.url] = rec
+    fresh = _fresh(items, all_urls, known)
     insert_ignore(session, Article, [_article_row(rec, now) for rec in fresh.values()])
     ids = dict(session.execute(select(Article.url, Article.id).where(Article.url.in_(list(fresh)))).all()) \
         if fresh else {}
@@ -129,6 +126,16 @@ def store_articles(session: Session, items: Sequence[tuple[NewArticle, Sequence[
         results.append((article_id, created))
     _link_rows(session, items, all_urls, results, now)
     return results
+
+
+def _fresh(items: Sequence[tuple[NewArticle, Sequence[int]]], all_urls: list[list[str]], known: dict[str, int]
+           ) -> dict[str, NewArticle]:
+    """url -> record, for the records none of whose URLs is stored: the first of each URL is inserted."""
+    fresh: dict[str, NewArticle] = {}
+    for (rec, _), urls in zip(items, all_urls):
+        if not any(u in known for u in urls) and rec.url not in fresh:
+            fresh[rec.url] = rec
+    return fresh
 
 
 def _link_rows(session: Session, items: Sequence[tuple[NewArticle, Sequence[int]]], all_urls: list[list[str]],
