@@ -17,7 +17,7 @@ from newsmon.errors import RuleError
 
 __all__ = ["GroupSpec", "TermSpec", "TopicSpec", "parse_topics"]
 
-TOPIC_KEYS = ("description", "groups", "all", "any", "none", "exclude", "near", "near_words", "near_paragraph",
+TOPIC_KEYS = ("title", "description", "groups", "all", "any", "none", "exclude", "near", "near_words", "near_paragraph",
               "threshold", "title_weight", "case", "fold")
 GROUP_KEYS = ("terms", "from", "weight", "case", "fold")
 TERM_KEYS = ("term", "weight", "case", "fold")

@@ -46,7 +46,8 @@ DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         "max_html_bytes": 2_000_000,
     },
     "sources": {                                    # each [[sources]] table
-        "name": "",                                 # required
+        "name": "",                                 # required; what commands take (--source NAME)
+        "title": "",                                # what readers see; empty: the name
         "feeds": [],
         "listings": [],                             # templates with {page}
         "archives": [],                             # templates with {date:%Y-%m-%d} (and maybe {page})
@@ -151,10 +152,14 @@ class Config:
                 raise ConfigError(f"unknown source {n!r} (configured: {', '.join(known)})")
         return tuple(s for s in self.sources if s.name in names)
 
-    def topic_description(self, topic: str) -> str:
-        """What a topic is about, for readers: its `description`, else its name."""
-        value = self.topics.get(topic, {}).get("description")
-        return value if isinstance(value, str) and value.strip() else topic
+    def topic_title(self, topic: str) -> str:
+        """What readers see of a topic: its `title`, else its `description`, else its name."""
+        table = self.topics.get(topic, {})
+        for key in ("title", "description"):
+            value = table.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return topic
 
 
 def load_config(path: Path | str) -> Config:
@@ -335,8 +340,11 @@ def _source(v: _Validator, table: Mapping[str, Any], where: str) -> SourceSettin
         v.fail(f"{where}.max_pages", f"must be >= 1, got {max_pages}")
     hosts = v.string_list(table, "allowed_hosts", where) or tuple(
         urlsplit(u).hostname or "" for key in urls for u in urls[key])
+    title = v.value(table, "title", where).strip() or name
+    if "\n" in title:
+        v.fail(f"{where}.title", f"must be one line of text, got {title!r}")
     return SourceSettings(
-        name=name, feeds=urls["feeds"], listings=urls["listings"], archives=urls["archives"],
+        name=name, title=title, feeds=urls["feeds"], listings=urls["listings"], archives=urls["archives"],
         sitemaps=urls["sitemaps"], article_url_pattern=_article_pattern(v, table, where, urls),
         allowed_hosts=frozenset(h.lower() for h in hosts),
         timezone=v.timezone(v.value(table, "timezone", where), f"{where}.timezone"),

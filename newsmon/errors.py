@@ -13,7 +13,8 @@ a traceback. Each layer raises the errors of its own trade; only the CLI decides
     ├── RequestBudgetSpent   the request budget (`backfill --max-requests`) is used up; nothing was sent
     ├── ParseError           a fetched document is not what it should be (not a feed, entity declarations, ...)
     ├── ExtractionError      an article page could not be extracted (too large, undecodable, too slow)
-    └── SendError            a message could not be handed to the SMTP server (digests.mail)
+    ├── SendError            a message could not be handed to the SMTP server (digests.mail)
+    └── WriteError           a file the user asked for (`--out`) could not be written             exit 1
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class ExtractionError(NewsmonError):
     def __init__(self, message: str, *, permanent: bool = True):
         super().__init__(message)
         self.permanent = permanent
+
+
+class WriteError(NewsmonError):
+    """A file or folder the user named could not be written (permission, a file where a folder should be,
+    disk full); the message names the path and the cause."""
 
 
 class SendError(NewsmonError):

@@ -45,6 +45,7 @@ class SourceSettings:
     """One site (`[[sources]]`): where its articles are listed and which hosts its links may lead to."""
 
     name: str
+    title: str                                # what readers see
     feeds: tuple[str, ...]
     listings: tuple[str, ...]                 # templates with {page}
     archives: tuple[str, ...]                 # templates with {date:...} and maybe {page}

@@ -24,6 +24,7 @@ from newsmon.digests.render import build_message, message_parts, render_digest
 from newsmon.digests.select import select_week
 from newsmon.digests.week import Week, last_complete_week
 from newsmon.errors import ConfigError, SendError
+from newsmon.files import write_bytes
 from newsmon.storage import digests as stored
 from newsmon.storage.engine import Store
 from newsmon.storage.models import DigestOutbox
@@ -127,7 +128,7 @@ def _build(cfg: Config, store: Store, week: Week, now: datetime) -> _Built:
     recipients = list(cfg.digest.recipients)
     message_id = f"<digest.{week.label}.{secrets.token_hex(8)}@{cfg.digest.sender.rpartition('@')[2]}>"
     with store.read() as s:
-        data = select_week(s, week, {t: cfg.topic_description(t) for t in topics}, [src.name for src in cfg.sources])
+        data = select_week(s, week, {t: cfg.topic_title(t) for t in topics}, [src.name for src in cfg.sources])
     digest = render_digest(data, now=now, title=cfg.digest.title, max_stories=cfg.digest.max_stories)
     message = build_message(digest, sender=cfg.digest.sender, recipients=recipients, message_id=message_id, now=now)
     return _Built(raw=message.as_bytes(), message=message, recipients=recipients, topics=topics,
@@ -159,18 +160,7 @@ def _send_once(cfg: Config, store: Store, week: Week, built: _Built, now: dateti
 
 def write_files(message: EmailMessage, raw: bytes, out_dir: Path, label: str) -> tuple[Path, ...]:
     """digest-LABEL.html (charts embedded, opens in a browser), .txt and .eml, each written atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     parts = message_parts(message)
-    written = []
-    for suffix, data in ((".html", parts.standalone_html().encode("utf-8")), (".txt", parts.text.encode("utf-8")),
-                         (".eml", raw)):
-        path = out_dir / f"digest-{label}{suffix}"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        written.append(path)
-    return tuple(written)
+    return tuple(write_bytes(out_dir / f"digest-{label}{suffix}", data)
+                 for suffix, data in ((".html", parts.standalone_html().encode("utf-8")),
+                                      (".txt", parts.text.encode("utf-8")), (".eml", raw)))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from newsmon.config import Config
+from newsmon.files import atomic_text
 from newsmon.pipeline.walk import day_bounds
 from newsmon.storage import articles
 from newsmon.storage.engine import Store
@@ -42,16 +41,8 @@ def write_records(records: Iterable[dict[str, Any]], fmt: str, out: Path | None,
     """Write to `out` atomically (a temp file renamed into place), or to stdout; returns the count."""
     if out is None:
         return _write(records, fmt, stdout)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            count = _write(records, fmt, f)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
+    with atomic_text(out) as f:
+        return _write(records, fmt, f)
 
 
 def _write(records: Iterable[dict[str, Any]], fmt: str, f: TextIO) -> int:
