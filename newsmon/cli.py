@@ -8,8 +8,8 @@ Heavy modules are imported inside the commands, so `newsmon --help` starts fast.
 from __future__ import annotations
 
 import json
-import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -21,6 +21,7 @@ from newsmon.config import Config, load_config
 from newsmon.errors import ConfigError, NewsmonError
 
 if TYPE_CHECKING:
+    from newsmon.classifiers import Classifier
     from newsmon.pipeline.settings import SourceSettings
     from newsmon.storage.engine import Store
 
@@ -28,33 +29,88 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _State:
-    def __init__(self, config_path: Path, verbose: int, quiet: bool):
+    """The options every command shares (given before or after the command name), and the config they
+    lead to, read and checked once — topic rules included, whatever the command."""
+
+    def __init__(self, config_path: Path, named_by: str, verbose: int, quiet: bool):
         self.config_path = config_path
+        self.named_by = named_by
         self.verbose = verbose
         self.quiet = quiet
         self._config: Config | None = None
+        self._classifier: Classifier | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
-            logs.configure(self.verbose, self.quiet, self._config)
+            from newsmon.config import compile_rules
+
+            cfg = load_config(self.config_path, named_by=self.named_by)
+            logs.configure(self.verbose, self.quiet, cfg)
+            self._classifier = compile_rules(cfg)
+            self._config = cfg
         return self._config
+
+    @property
+    def classifier(self) -> Classifier:
+        self.config  # noqa: B018 - reading the config compiles the rules
+        assert self._classifier is not None
+        return self._classifier
+
+
+_NAMED_BY = {click.core.ParameterSource.COMMANDLINE: "--config",
+             click.core.ParameterSource.ENVIRONMENT: "$NEWSMON_CONFIG",
+             click.core.ParameterSource.DEFAULT: "the default, as neither --config nor $NEWSMON_CONFIG is given"}
+
+
+def _set_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None and ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE:
+        state = _state()
+        state.config_path, state.named_by = value, "--config"
+
+
+def _more_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if value:
+        state = _state()
+        state.verbose += value
+        logs.configure(state.verbose, state.quiet, None)
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _state().quiet = True
+        logs.configure(_state().verbose, True, None)
+
+
+def shared_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--config, -v and -q after the command name too (`newsmon run -q` is `newsmon -q run`)."""
+    for option in reversed((
+            click.option("--config", type=click.Path(path_type=Path), expose_value=False, callback=_set_config,
+                         help="The config file (the same as before the command)."),
+            click.option("-v", "--verbose", count=True, expose_value=False, callback=_more_verbose,
+                         help="More detail: -v logs each request, -vv debug."),
+            click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                         help="Print only errors (for cron)."))):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=lambda: os.environ.get("NEWSMON_CONFIG", "config.toml"),
-              show_default="$NEWSMON_CONFIG or ./config.toml",
+@click.option("--config", "config_path", type=click.Path(path_type=Path), envvar="NEWSMON_CONFIG",
+              default=Path("config.toml"), show_default="$NEWSMON_CONFIG or ./config.toml",
               help="The config file.")
 @click.option("-v", "--verbose", count=True, help="More detail: -v logs each request, -vv debug.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron).")
 @click.version_option(package_name="newsmon")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path, verbose: int, quiet: bool) -> None:
-    """Monitor Azerbaijani news sites for SCO–Azerbaijan coverage and email a weekly digest."""
+    """Monitor Azerbaijani news sites for SCO–Azerbaijan coverage and email a weekly digest.
+
+    New here? `newsmon demo` shows it all offline; `newsmon init` writes a config.toml to start from.
+    """
     logs.configure(verbose, quiet, None)
-    ctx.obj = _State(config_path, verbose, quiet)
+    source = ctx.get_parameter_source("config_path")
+    ctx.obj = _State(config_path, _NAMED_BY.get(source, "--config") if source else "--config", verbose, quiet)
 
 
 def _state() -> _State:
@@ -77,12 +133,6 @@ def _echo_outcome(lines: list[str], failed: bool) -> None:
             _echo(line)
 
 
-def _quiet(flag: bool) -> None:
-    """A command's own -q/--quiet, as if given before the command."""
-    if flag:
-        _state().quiet = True
-
-
 def _sources(cfg: Config, names: tuple[str, ...]) -> tuple[SourceSettings, ...]:
     try:
         return cfg.select_sources(names)
@@ -99,26 +149,29 @@ def _day(value: str | None, param: str) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date like 2025-09-01", param_hint=param) from None
 
 
-def _open_store(cfg: Config) -> Store:
+def _open_store(cfg: Config, *, read_only: bool = False) -> Store:
     from newsmon.storage.engine import open_store  # SQLAlchemy: only for the commands that use the database
 
-    return open_store(cfg.storage.url)
+    return open_store(cfg.storage.url, read_only=read_only)
 
 
-@cli.command()
+@cli.command(epilog="""\b
+Examples:
+  newsmon run                     all sources, a line each
+  newsmon run --source trend      one source
+  newsmon run -q                  for cron: prints only what failed
+""")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron); the same as `newsmon -q run`.")
-def run(sources: tuple[str, ...], quiet: bool) -> None:
+@shared_options
+def run(sources: tuple[str, ...]) -> None:
     """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
     [alerts] emails due."""
     from newsmon.commands import run as command
-    from newsmon.config import compile_rules
     from newsmon.signals import interrupt_on_sigterm, run_cancellable
 
-    _quiet(quiet)
     cfg = _state().config
     selected = _sources(cfg, sources)
-    classifier = compile_rules(cfg)
+    classifier = _state().classifier
     interrupt_on_sigterm()
     with _open_store(cfg) as store:
         report = command.run_then_alert(
@@ -134,26 +187,33 @@ def run(sources: tuple[str, ...], quiet: bool) -> None:
 
 @cli.command()
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+@shared_options
 def check(sources: tuple[str, ...]) -> None:
     """Probe every configured discovery URL: HTTP status, items found, newest item. Stores nothing."""
     import asyncio
 
-    from newsmon.commands.check import probe_sources, probe_table
-    from newsmon.console import print_rich
+    from newsmon.commands.check import probe_lines, probe_sources
+    from newsmon.console import print_lines, width
 
     cfg = _state().config
     probes = asyncio.run(probe_sources(cfg, _sources(cfg, sources), datetime.now(UTC)))
-    print_rich(probe_table(probes))
+    print_lines(probe_lines(probes, width()))
     sys.exit(EXIT_OK if all(p.ok for p in probes) else EXIT_PARTIAL)
 
 
-@cli.command()
+@cli.command(epilog="""\b
+Examples:
+  newsmon export --topic sco_azerbaijan --since 2025-09-01 --until 2025-09-30 > september.jsonl
+  newsmon export --format csv --out all.csv
+  newsmon export --since 2025-09-01 | jq -r .title
+""")
 @click.option("--topic", metavar="NAME", help="Only articles tagged with this topic.")
 @click.option("--since", metavar="DATE", help="First published day (YYYY-MM-DD, digest time zone).")
 @click.option("--until", metavar="DATE", help="Last published day, inclusive.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="JSON Lines, or CSV with lists joined by ';'.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@shared_options
 def export(topic: str | None, since: str | None, until: str | None, fmt: str, out: Path | None) -> None:
     """Write stored articles, one record each (JSON Lines or CSV)."""
     from newsmon.commands.export import export as command
@@ -163,40 +223,45 @@ def export(topic: str | None, since: str | None, until: str | None, fmt: str, ou
         raise click.BadParameter(f"unknown topic {topic!r} (defined: {', '.join(cfg.topics) or 'none'})",
                                  param_hint="--topic")
     first, last = _day(since, "--since"), _day(until, "--until")
-    with _open_store(cfg) as store:
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
+    with _open_store(cfg, read_only=True) as store:
         count = command(cfg, store, topic=topic, since=first, until=last, fmt=fmt, out=out, stdout=sys.stdout)
     if out is not None:
         _echo(f"wrote {count} articles to {out}")
+    elif count == 0:
+        click.echo("0 articles", err=True)   # stdout stays a clean (empty) export
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print it as one JSON document (for scripts and monitoring).")
+@shared_options
 def status(as_json: bool) -> None:
     """Sources and their health, recent runs, stored articles, tagged articles per week, the last digest."""
-    from newsmon.commands.status import render_status, status_json
-    from newsmon.console import print_rich
+    from newsmon.commands.status import status_json, status_lines
+    from newsmon.console import print_lines, width
 
     cfg = _state().config
     now = datetime.now(UTC)
-    with _open_store(cfg) as store, store.read() as session:
+    with _open_store(cfg, read_only=True) as store, store.read() as session:
         if as_json:
             click.echo(json.dumps(status_json(session, cfg, now), indent=2, ensure_ascii=False))
         else:
-            print_rich(*render_status(session, cfg, now))
+            print_lines((line.text, line.bad) for line in status_lines(session, cfg, now, width=width()))
 
 
 @cli.command()
 @click.option("--since", metavar="DATE", help="Only articles published on or after this day (YYYY-MM-DD).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
+@shared_options
 def reclassify(since: str | None, dry_run: bool) -> None:
     """Re-run the topic rules over stored articles and report which gained or lost each topic."""
     from newsmon.commands.reclassify import reclassify as command
-    from newsmon.config import compile_rules
     from newsmon.console import progress_bar
     from newsmon.pipeline.walk import day_bounds
 
     cfg = _state().config
-    classifier = compile_rules(cfg)
+    classifier = _state().classifier
     start, _ = day_bounds(_day(since, "--since"), None, cfg.digest.timezone)
     with _open_store(cfg) as store, progress_bar("reclassifying", quiet=_state().quiet) as progress:
         report = command(store, classifier, since=start, dry_run=dry_run, progress=progress)
@@ -204,7 +269,13 @@ def reclassify(since: str | None, dry_run: bool) -> None:
         _echo(line)
 
 
-@cli.command()
+@cli.command(epilog="""\b
+Examples:
+  newsmon backfill --since 2025-01-01                    up to today, every source
+  newsmon backfill --since 2025-06-01 --until 2025-06-30 --source newsaz
+  newsmon backfill --since 2025-01-01 --max-requests 500   a bit at a time; run it again to go on
+  newsmon backfill --urls missed.txt                      these article URLs, no discovery
+""")
 @click.option("--since", metavar="DATE", help="First published day (YYYY-MM-DD, digest time zone); required "
               "unless --urls.")
 @click.option("--until", metavar="DATE", help="Last published day, inclusive (default: today).")
@@ -214,6 +285,7 @@ def reclassify(since: str | None, dry_run: bool) -> None:
 @click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
               help="Send at most N requests, then stop; the same command continues later.")
 @click.option("--ignore-robots", is_flag=True, help="Neither fetch nor obey robots.txt.")
+@shared_options
 def backfill(since: str | None, until: str | None, sources: tuple[str, ...], urls_file: Path | None,
              max_requests: int | None, ignore_robots: bool) -> None:
     """Bring in past articles of a date range from sitemaps, dated archives and listing pages.
@@ -223,7 +295,6 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
     discovery pages again (stored articles are still not requested).
     """
     from newsmon.commands.backfill import BackfillReport, run_backfill
-    from newsmon.config import compile_rules
     from newsmon.console import backfill_progress
     from newsmon.signals import interrupt_on_sigterm, run_cancellable
     from newsmon.storage.lock import run_lock
@@ -237,7 +308,7 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
         raise click.UsageError("--until needs --since")
     if first is not None and last is not None and last < first:
         raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
-    classifier = compile_rules(cfg)
+    classifier = _state().classifier
     interrupt_on_sigterm()
     report = BackfillReport()
     try:
@@ -256,9 +327,22 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
 
 
 @cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@shared_options
+def init(directory: Path) -> None:
+    """Write a commented config.toml into DIRECTORY (default: here) to start from, and say what to run next.
+    An existing config.toml is never overwritten."""
+    from newsmon.commands.init import next_steps, write_starter_config
+
+    for line in next_steps(write_starter_config(directory)):
+        _echo(line)
+
+
+@cli.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("newsmon-demo"),
               show_default=True, help="Where the demo's config, database and digest go (made afresh).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the digest in the web browser.")
+@shared_options
 def demo(out_dir: Path, open_browser: bool) -> None:
     """See newsmon work in a minute, offline: local copies of the three sites and a local mail server,
     then the real run and digest."""
@@ -268,6 +352,7 @@ def demo(out_dir: Path, open_browser: bool) -> None:
 
 
 @cli.command()
+@shared_options
 def daemon() -> None:
     """Run forever: `run` every [schedule] fetch_every and the digest at [digest] send_at (a digest missed
     while the machine was off or SMTP was down is sent on start and after each run). SIGTERM/SIGINT stop
@@ -285,14 +370,20 @@ def daemon() -> None:
     sys.exit(Daemon(st.config_path, cfg, on_config=configure).serve())
 
 
-@cli.command()
+@cli.command(epilog="""\b
+Examples:
+  newsmon digest                        the last complete week, unless it was sent already
+  newsmon digest --week 2025-W36        any week, e.g. after a backfill
+  newsmon digest --dry-run --out out    send nothing; write out/digest-WEEK.html, .txt and .eml
+  newsmon digest --force                send a week again
+""")
 @click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2025-W36 (default: the last complete week).")
 @click.option("--dry-run", is_flag=True, help="Build the digest but send nothing.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write digest-WEEK.html, .txt and .eml into this directory.")
 @click.option("--force", is_flag=True, help="Send even if this week's digest was sent already.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors (for cron); the same as `newsmon -q digest`.")
-def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool, quiet: bool) -> None:
+@shared_options
+def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool) -> None:
     """Build the digest of one ISO week and email it (once per week unless --force)."""
     from contextlib import nullcontext
 
@@ -300,7 +391,6 @@ def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool, q
     from newsmon.digests.week import parse_week
     from newsmon.storage.lock import run_lock
 
-    _quiet(quiet)
     cfg = _state().config
     try:
         chosen = parse_week(week, cfg.digest.timezone) if week else None

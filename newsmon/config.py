@@ -162,15 +162,19 @@ class Config:
         return topic
 
 
-def load_config(path: Path | str) -> Config:
-    """Read and validate config.toml; raise ConfigError naming file and key on any problem."""
+def load_config(path: Path | str, *, named_by: str = "--config") -> Config:
+    """Read and validate config.toml; raise ConfigError naming file and key on any problem. `named_by` says
+    where the path came from (`--config`, `$NEWSMON_CONFIG`, the default), for the messages about the file."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} (from {named_by}) is a directory; name the config file itself") from None
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError(f"{path}: config file not found (from {named_by}); `newsmon init` writes one, "
+                          "`newsmon demo` tries newsmon offline without one") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read config file: {e}") from None
+        raise ConfigError(f"{path}: cannot read config file: {getattr(e, 'strerror', None) or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     return parse_config(raw, path)
@@ -414,10 +418,13 @@ def _smtp(v: _Validator, table: Mapping[str, Any]) -> SmtpSettings:
     timeout = v.value(table, "timeout_seconds", "smtp")
     if timeout <= 0:
         v.fail("smtp.timeout_seconds", "must be > 0")
+    ca_file = v.path_value(table, "ca_file", "smtp")
+    if ca_file is not None and not ca_file.is_file():
+        v.fail("smtp.ca_file", f"{ca_file}: no such file")
     return SmtpSettings(host=v.value(table, "host", "smtp"), port=port, security=security,
                         username=v.value(table, "username", "smtp"),
                         password_env=v.value(table, "password_env", "smtp"), timeout_seconds=timeout,
-                        ca_file=v.path_value(table, "ca_file", "smtp"))
+                        ca_file=ca_file)
 
 
 def _schedule(v: _Validator, table: Mapping[str, Any]) -> ScheduleSettings:

@@ -3,9 +3,11 @@ progress bars on a terminal, a plain progress line every so often elsewhere (log
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +18,22 @@ BACKFILL_LOG_EVERY = 15.0  # seconds between plain progress lines when stderr is
 PIPE_WIDTH = 200           # columns of a table written to a pipe or file
 
 
-def print_rich(*renderables: Any) -> None:
-    """Tables and lines to stdout: as wide as the terminal, or PIPE_WIDTH columns when not a terminal."""
-    from rich.console import Console
+def width() -> int:
+    """Columns to write for: $COLUMNS when set, the terminal's width, else PIPE_WIDTH (a pipe, a file)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if sys.stdout.isatty() else PIPE_WIDTH
 
-    Console(width=PIPE_WIDTH if not sys.stdout.isatty() else None, highlight=False).print(*renderables)
+
+def print_lines(lines: Iterable[tuple[str, bool]]) -> None:
+    """Lines already wrapped, as they are; the `bad` ones in red on a terminal."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(width=width(), highlight=False)
+    for text, bad in lines:
+        console.print(Text(text, style="red" if bad else ""), soft_wrap=True)
 
 
 @contextmanager

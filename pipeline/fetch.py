@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import socket
+import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -136,9 +139,9 @@ class Fetcher:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError,
                     httpx.ReadError, httpx.WriteError) as e:
                 if last:
-                    raise FetchError(f"{url}: connection failed: {_describe(e)}", url=url) from None
+                    raise FetchError(f"{url}: {connection_problem(e, url, cfg)}", url=url) from None
                 wait = cfg.backoff_seconds * 2 ** attempt
-                log.info("%s: %s; retrying in %.1f s", url, _describe(e), wait)
+                log.info("%s: %s; retrying in %.1f s", url, connection_problem(e, url, cfg), wait)
                 await self._sleep(wait)
                 continue
             if page.status >= 500 or page.status == 429:
@@ -176,7 +179,8 @@ class Fetcher:
             except httpx.TimeoutException as e:
                 if isinstance(e, httpx.ConnectTimeout):
                     raise
-                raise FetchError(f"{url}: timed out ({_describe(e)})", url=url) from None
+                raise FetchError(f"{url}: {host_of(url)} stopped answering (no data for "
+                                 f"{self.cfg.timeout_seconds:g} s)", url=url) from None
         log.info("GET %s -> %s (%s bytes, %.2f s)", url, page.status, len(page.content), self._clock() - started)
         return page
 
@@ -284,5 +288,38 @@ def retry_after_seconds(value: str, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _describe(e: Exception) -> str:
-    return str(e) or type(e).__name__
+def connection_problem(e: Exception, url: str, cfg: FetchSettings) -> str:
+    """What went wrong with a connection, in words a user can act on: the cause is found down the chain of
+    exceptions httpx raises (`ConnectError` → ... → `socket.gaierror`)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    chain = list(_causes(e))
+    if isinstance(e, httpx.ConnectTimeout):
+        return f"no connection to {host}:{port} within {min(cfg.connect_timeout_seconds, cfg.timeout_seconds):g} s"
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve {host} (no network or DNS?)"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"connection refused by {host}:{port} (is the site down, is the port right?)"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS failed with {host}: certificate not trusted ({cause.verify_message or cause.reason})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed with {host}: {cause.reason or cause}"
+    if isinstance(e, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return f"{host} closed the connection ({_first_words(chain)})"
+    return f"cannot connect to {host}:{port} ({_first_words(chain)})"
+
+
+def _causes(e: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = e
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _first_words(chain: list[BaseException]) -> str:
+    """The first message down the chain that says something (httpx's own are often empty)."""
+    return next((str(c) for c in chain if str(c)), type(chain[0]).__name__)

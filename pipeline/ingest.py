@@ -35,6 +35,8 @@ from newsmon.storage.models import DiscoveryURL
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# A log record that a command's summary repeats: written to the log file, left off the terminal (said once).
+IN_SUMMARY = {"in_summary": True}
 
 
 def utc_now() -> datetime:
@@ -59,10 +61,14 @@ class SourceReport:
         return not self.failed and not self.errors
 
     def line(self) -> str:
-        text = f"{self.name}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, {self.failed} failed"
-        if self.errors:
-            text += f" — {self.errors[0]}" + (f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else "")
-        return text
+        """One line for the terminal. A source with an error failed, whatever its counts: the error comes
+        first, then what it still stored."""
+        counts = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged, {self.failed} failed"
+        if not self.errors:
+            return f"{self.name}: {counts}"
+        more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        stored = f"; {counts}" if self.new or self.updated or self.unchanged or self.failed else ""
+        return f"{self.name}: FAILED: {self.errors[0]}{more}{stored}"
 
 
 @dataclass
@@ -216,20 +222,20 @@ class SourceRun:
         except TimeoutError as e:
             if not timer.expired():
                 self.rep.errors.append(f"internal error: {e!r}")
-                log.exception("%s: unexpected error", name)
+                log.exception("%s: unexpected error", name, extra=IN_SUMMARY)
                 return
             self._deadline_passed(deadline)
         except NewsmonError as e:
             self.rep.errors.append(str(e))
-            log.error("%s: %s", name, e)
+            log.error("%s: %s", name, e, extra=IN_SUMMARY)
         except Exception as e:  # one source's bug must not stop the others
             self.rep.errors.append(f"internal error: {e!r}")
-            log.exception("%s: unexpected error", name)
+            log.exception("%s: unexpected error", name, extra=IN_SUMMARY)
 
     def _deadline_passed(self, deadline: float | None) -> None:
         message = f"stopped at its deadline of {deadline:g} s (schedule.source_deadline); the rest waits"
         self.rep.errors.append(message)
-        log.error("%s: %s", self.src.name, message)
+        log.error("%s: %s", self.src.name, message, extra=IN_SUMMARY)
         if self.reading is not None:
             with self.store.write() as s:
                 runs.record_discovery_result(s, self.reading.id, self.stage.now(), status=None,
@@ -289,7 +295,7 @@ class SourceRun:
                                  "the site may have changed")
         except (FetchError, ParseError) as e:
             self.rep.errors.append(str(e))
-            log.error("%s: %s", src.name, e)
+            log.error("%s: %s", src.name, e, extra=IN_SUMMARY)
             with self.store.write() as s:
                 runs.record_discovery_result(s, row.id, self.stage.now(), status=getattr(e, "status", None),
                                              error=str(e))

@@ -127,3 +127,8 @@ def run_failures(session: Session, start: datetime, end: datetime) -> list[tuple
 def source_names(session: Session) -> list[str]:
     """Every source ever stored, by name."""
     return list(session.execute(select(Source.name).order_by(Source.name)).scalars())
+
+
+def outbox(session: Session) -> list[DigestOutbox]:
+    """The digests waiting to be sent (a send failed, or was cut short), oldest week first."""
+    return list(session.execute(select(DigestOutbox).order_by(DigestOutbox.week)).scalars())

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsmon.errors import StorageError
@@ -62,8 +63,13 @@ class Store:
         self.close()
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Connect, and bring the schema up to date (a no-op when it already is)."""
+def open_store(url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+    """Connect, and bring the schema up to date (a no-op when it already is).
+
+    `read_only` (status, export): nothing is created or changed — not a missing database, not its folder, not
+    the schema — and a database the user may read but not write is read all the same."""
+    if read_only:
+        return _open_read_only(url)
     try:
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as e:
@@ -81,22 +87,23 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     return store
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+    if parsed.database and parsed.database != ":memory:" and not read_only:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    pragmas = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"]
+    if not read_only:  # setting the journal mode writes to the file
+        pragmas += ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        for pragma in pragmas:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -105,6 +112,56 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+# A read-only SQLite open: as is; then, when the database is in WAL mode and its folder cannot be written
+# (no -shm file can be made), as an immutable file — what a user with read access only can do.
+_READ_ONLY_MODES = ("mode=ro", "mode=ro&immutable=1")
+
+
+def _open_read_only(url: str) -> Store:
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        store = Store(make_engine(url, read_only=True))
+        try:
+            _check_schema(store, shown)
+        except OperationalError as e:
+            store.close()
+            raise StorageError(f"cannot open database {shown}: {str(e.orig).strip().splitlines()[0]}") from None
+        return store
+    path = Path(parsed.database)
+    if not path.is_file():
+        raise StorageError(f"no database at {path} (storage.url): `newsmon run` creates it; nothing was created")
+    problem = ""
+    for mode in _READ_ONLY_MODES:
+        store = Store(make_engine(f"sqlite:///file:{quote(str(path))}?{mode}&uri=true", read_only=True))
+        try:
+            _check_schema(store, str(path))
+            return store
+        except OperationalError as e:
+            store.close()
+            problem = str(e.orig).strip().splitlines()[0]
+    raise StorageError(f"cannot read database {path}: {problem}")
+
+
+def _check_schema(store: Store, shown: str) -> None:
+    """StorageError unless the database holds newsmon's schema at SCHEMA_HEAD (a read-only open migrates
+    nothing)."""
+    from newsmon.storage.migrations import SCHEMA_HEAD
+
+    try:
+        with store.read() as session:
+            current = session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except OperationalError as e:
+        if "no such table" not in str(e.orig) and "does not exist" not in str(e.orig):
+            raise
+        raise StorageError(f"{shown} is not a newsmon database (no schema); check storage.url") from None
+    except ProgrammingError:
+        raise StorageError(f"{shown} is not a newsmon database (no schema); check storage.url") from None
+    if current != [SCHEMA_HEAD]:
+        raise StorageError(f"{shown} has schema {', '.join(current) or 'none'}, this newsmon reads {SCHEMA_HEAD}: "
+                           "run `newsmon run` once to upgrade it")
 
 
 def upgrade(store: Store) -> None:

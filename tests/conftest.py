@@ -17,7 +17,7 @@ POSTGRES_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL", "")
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing from the developer's machine leaks in: cwd, config path, SMTP password."""
     monkeypatch.chdir(tmp_path)
-    for var in ("NEWSMON_CONFIG", "NEWSMON_SMTP_PASSWORD", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+    for var in ("NEWSMON_CONFIG", "NEWSMON_SMTP_PASSWORD", "COLUMNS", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                 "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
 

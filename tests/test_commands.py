@@ -76,9 +76,11 @@ def test_status_shows_each_discovery_url_and_what_only_it_found(tmp_path: Path, 
     assert run_cli("--config", str(config), "run")[0] == 0
     code, out, err = run_cli("--config", str(config), "status")
     assert code == 0, err
-    feed_line = next(line for line in out.splitlines() if "/trend/feeds/index.rss" in line)
+    lines = out.splitlines()
+    feed = next(i for i, line in enumerate(lines) if "/trend/feeds/index.rss" in line)
     trend_count = len([a for a in sites.articles if a["site"] == "trend"])
-    assert re.search(rf"\s0\s+{trend_count}\s+{trend_count}\s*$", feed_line), feed_line
-    page_lines = [line for line in out.splitlines() if "/newsaz/news?page=1" in line]
-    assert len(page_lines) == 2 and all(re.search(r"\s0\s*$", line) for line in page_lines)
+    assert lines[feed + 1].lstrip().startswith("ok ") and f"found {trend_count}, {trend_count} only here" in \
+        lines[feed + 1], lines[feed + 1]
+    pages = [i for i, line in enumerate(lines) if "/newsaz/news?page=1" in line]
+    assert len(pages) == 2 and all(re.search(r", 0 only here$", lines[i + 1]) for i in pages)
     assert "Recent runs" in out and "ok" in out

@@ -105,5 +105,5 @@ def test_a_database_that_cannot_be_opened_is_a_storage_error_with_exit_1(tmp_pat
     assert err.count("\n") == 1 and "Traceback" not in err and str(refused) not in err  # not a config error
     (tmp_path / "a-file").write_text("")
     under_a_file = write_config(tmp_path, [SOURCE], storage_url=f"sqlite:///{tmp_path / 'a-file' / 'newsmon.db'}")
-    code, out, err = run_cli("--config", str(under_a_file), "status")
+    code, out, err = run_cli("--config", str(under_a_file), "run")
     assert code == 1 and "cannot create the folder of database" in err and "Traceback" not in err, err

@@ -123,7 +123,7 @@ def test_connection_refused_is_retried_and_reported() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(FetchError, match="connection failed"):
+    with pytest.raises(FetchError, match=rf"http://127.0.0.1:{port}/: connection refused by 127.0.0.1:{port} "):
         fetch(f"http://127.0.0.1:{port}/", retries=1)
 
 

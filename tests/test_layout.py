@@ -22,7 +22,7 @@ ALLOWED = {
     "storage": {"errors"},
     "pipeline": {"errors", "storage", "classifiers"},
     "digests": {"errors", "storage"},
-    "demo": {"errors", "storage"},
+    "demo": {"errors", "storage", "classifiers", "pipeline", "digests"},
     "shell": {"errors", "storage", "classifiers", "pipeline", "digests", "demo", "shell"},
 }
 

@@ -23,7 +23,7 @@ from newsmon.errors import NewsmonError, RequestBudgetSpent
 from newsmon.pipeline.discover import Candidate
 from newsmon.pipeline.extract import ExtractorPool
 from newsmon.pipeline.fetch import Fetcher
-from newsmon.pipeline.ingest import ArticleStage, Clock, SourceReport, utc_now
+from newsmon.pipeline.ingest import IN_SUMMARY, ArticleStage, Clock, SourceReport, utc_now
 from newsmon.pipeline.robots import Robots
 from newsmon.pipeline.settings import SourceSettings
 from newsmon.pipeline.urls import canonicalize, host_of
@@ -159,11 +159,11 @@ async def _guarded(report: BackfillReport, work: Coroutine[Any, Any, None], b: S
     except* NewsmonError as group:
         for e in group.exceptions:
             errors.append(str(e))
-            log.error("%s: %s", name, e)
+            log.error("%s: %s", name, e, extra=IN_SUMMARY)
     except* Exception as bugs:  # one source's bug must not stop the others
         for bug in bugs.exceptions:
             errors.append(f"internal error: {bug!r}")
-            log.error("%s: unexpected error", name, exc_info=bug)
+            log.error("%s: unexpected error", name, exc_info=bug, extra=IN_SUMMARY)
 
 
 async def _from_urls(walks: list[SourceWalk], path: Path, report: BackfillReport) -> None:

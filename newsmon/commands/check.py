@@ -1,15 +1,14 @@
 """`newsmon check`: what each configured discovery URL answers right now. Stores nothing.
 
-    probe_sources(cfg, sources, today) -> [Probe]      probe_table(probes) -> a table to print
+    probe_sources(cfg, sources, today) -> [Probe]      probe_lines(probes) -> what to print
 """
 
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
-
-from rich.table import Table
 
 from newsmon.config import Config
 from newsmon.errors import FetchError, ParseError
@@ -73,11 +72,18 @@ async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceSettings, toda
     return out
 
 
-def probe_table(probes: list[Probe]) -> Table:
-    """One row per URL; failing ones in red."""
-    table = Table("source", "kind", "url", "status", "items", "newest item", "problem", box=None)
-    for p in probes:
-        table.add_row(p.source, p.kind, p.url, str(p.status or "-"), "-" if p.items is None else str(p.items),
-                      p.newest.isoformat() if p.newest else "-", p.error or ("no items" if p.items == 0 else ""),
-                      style=None if p.ok else "red")
-    return table
+def probe_lines(probes: list[Probe], width: int = 80) -> list[tuple[str, bool]]:
+    """(line, bad): per source, a line per URL — kind, HTTP status, items, newest item, then the URL whole —
+    and the problem, if any, on the lines below it."""
+    out: list[tuple[str, bool]] = [("kind     status items  newest item                url", False)]
+    for source in dict.fromkeys(p.source for p in probes):
+        out.append((source, False))
+        for p in (p for p in probes if p.source == source):
+            items = "-" if p.items is None else str(p.items)
+            newest = p.newest.isoformat() if p.newest else "-"
+            out.append((f"  {p.kind:<8} {p.status or '-'!s:>3} {items:>6}  {newest:<25}  {p.url}", not p.ok))
+            problem = p.error or ("no items" if p.items == 0 else "")
+            out += [(line, not p.ok) for line in textwrap.wrap(problem, width=max(width, 40),
+                                                               initial_indent=" " * 11, subsequent_indent=" " * 11,
+                                                               break_long_words=False, break_on_hyphens=False)]
+    return out

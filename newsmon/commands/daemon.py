@@ -324,6 +324,8 @@ class Daemon:
         try:
             cfg = load_config(self.config_path)
             compile_rules(cfg)
+            if self.on_config is not None:
+                self.on_config(cfg)   # logging: a log file that cannot be opened keeps the old handlers
         except NewsmonError as e:
             log.error("SIGHUP: config not reloaded, the daemon keeps running with the previous one: %s", e)
             return False
@@ -331,8 +333,6 @@ class Daemon:
             log.warning("SIGHUP: storage.url changed; that takes a restart (the daemon keeps its database)")
             cfg = replace(cfg, storage=self.cfg.storage)
         old, self.cfg = self.cfg, cfg
-        if self.on_config is not None:
-            self.on_config(cfg)
         if self.scheduler is not None:
             now = self.clock()
             every = cfg.schedule.fetch_every_seconds

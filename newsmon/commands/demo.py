@@ -23,6 +23,7 @@ from newsmon.config import compile_rules, load_config
 from newsmon.demo.articles import load_sample_articles
 from newsmon.demo.configs import config_text
 from newsmon.demo.sites import SampleSites
+from newsmon.files import cannot, make_dir, write_bytes
 
 DEMO_TZ = ZoneInfo("Asia/Baku")
 
@@ -67,9 +68,12 @@ def run_demo(out_dir: Path, *, now: datetime, echo: Callable[[str], None], open_
     from newsmon.digests.week import last_complete_week
     from newsmon.storage.engine import open_store
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir)
     for old in [*out_dir.glob("newsmon.db*"), *out_dir.glob("digest-*")]:
-        old.unlink()
+        try:
+            old.unlink()
+        except OSError as e:
+            raise cannot(old, e, "replace") from None
     week = last_complete_week(now, DEMO_TZ)
     inbox = _Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
@@ -77,7 +81,7 @@ def run_demo(out_dir: Path, *, now: datetime, echo: Callable[[str], None], open_
     try:
         with SampleSites(articles_in_week(week.start)) as sites:
             config_path = out_dir / "config.toml"
-            config_path.write_text(demo_config(sites, smtp.port), encoding="utf-8")
+            write_bytes(config_path, demo_config(sites, smtp.port).encode("utf-8"))
             cfg = load_config(config_path)
             echo("newsmon demo: everything runs on this machine (127.0.0.1); nothing contacts the internet.")
             echo(f"  local sites  {sites.base_url}  (Trend-like RSS, AzerNews-like RSS, News.Az-like listing pages)")

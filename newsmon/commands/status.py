@@ -1,13 +1,18 @@
-"""`newsmon status`: what a user needs to see when wondering whether newsmon is doing its job — as rich
-tables for people (`render_status`) or one JSON document for scripts (`status_json`)."""
+"""`newsmon status`: what a user needs to see when wondering whether newsmon is doing its job — as lines for
+people (`status_lines`) or one JSON document for scripts (`status_json`).
+
+The lines are written for a terminal of any width down to 80 columns: one source after the other, each fact
+on a line of its own, wrapped with a hanging indent; URLs are never shortened or broken.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from rich.table import Table
 
 from newsmon import alerts
 from newsmon.config import Config
@@ -15,10 +20,19 @@ from newsmon.digests.week import Week, week_of, weeks_ending
 from newsmon.storage import articles, health, runs
 from newsmon.storage import digests as stored_digests
 from newsmon.storage.engine import Session
-from newsmon.storage.health import SourceHealth
-from newsmon.storage.models import SourceAlert
+from newsmon.storage.health import SourceHealth, URLHealth
+from newsmon.storage.models import DigestOutbox, SourceAlert
 
 WEEKS_SHOWN = 4
+INDENT = "  "
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line to print (already wrapped); `bad` ones are shown in red on a terminal."""
+
+    text: str
+    bad: bool = False
 
 
 def _when(value: datetime | None, now: datetime) -> str:
@@ -34,68 +48,111 @@ def _when(value: datetime | None, now: datetime) -> str:
     return f"{value.strftime('%Y-%m-%d %H:%M')} UTC ({ago})"
 
 
-def render_status(session: Session, cfg: Config, now: datetime) -> list[Any]:
-    """The tables and lines `newsmon status` prints, in order."""
+def status_lines(session: Session, cfg: Config, now: datetime, *, width: int = 80) -> list[Line]:
+    """Everything `newsmon status` prints, wrapped to `width` columns."""
     states = health.source_health(session, [src.name for src in cfg.sources], now)
-    sent = stored_digests.last_sent(session)
-    digest = ("Last digest: none sent yet" if sent is None else
-              f"Last digest: {sent.week} sent {_when(sent.sent_at, now)} to {len(sent.recipients)} "
-              f"recipient{'s' if len(sent.recipients) != 1 else ''} — {sent.subject}")
-    return [_sources_table(states, health.open_alerts(session), now), "", _urls_table(states, now), "",
-            _runs_table(session, now), "", _counts_table(session, now), "", _weeks_table(session, cfg, now), "",
-            digest]
+    titles = {src.name: src.title for src in cfg.sources}
+    open_alerts = health.open_alerts(session)
+    sections = [("Sources", [line for h in states
+                             for line in _source(h, titles.get(h.name, h.name), open_alerts.get(h.name), now)]),
+                ("Recent runs", list(_runs(session, now))),
+                ("Stored articles", list(_counts(session, now))),
+                (f"Per week ({cfg.digest.timezone.key})", list(_weeks(session, cfg, now))),
+                ("Digest", list(_digest(session, now)))]
+    out: list[Line] = []
+    for title, lines in sections:
+        body = [wrapped for line in lines or [Line(f"{INDENT}none yet")] for wrapped in _wrap(line, width)]
+        out += [Line(title), *body, Line("")]
+    return out[:-1]
 
 
-def _table(title: str, *columns: str) -> Table:
-    return Table(*columns, title=title, title_justify="left", box=None)
+def _wrap(line: Line, width: int) -> list[Line]:
+    """`line` folded at spaces within `width`, continued under its first word after the indent; a word
+    longer than the width (a URL) stays whole on a line of its own."""
+    indent = line.text[:len(line.text) - len(line.text.lstrip())]
+    head = line.text.lstrip().split(" ", 1)[0]
+    hang = indent + " " * min(len(head) + 1, 12)
+    parts = textwrap.wrap(line.text.lstrip(), width=max(width, 40), initial_indent=indent, subsequent_indent=hang,
+                          break_long_words=False, break_on_hyphens=False) or [indent]
+    return [Line(p, line.bad) for p in parts]
 
 
-def _sources_table(states: list[SourceHealth], open_alerts: dict[str, SourceAlert], now: datetime) -> Table:
-    table = _table("Sources", "source", "last success", "failed runs", "last error", "last stored", "per day", "alert")
-    for h in states:
-        alert = open_alerts.get(h.name)
-        table.add_row(h.name, _when(h.last_success, now) if h.last_run else "never run", str(h.failed_runs),
-                      (h.last_error or "")[:100], _when(h.last_stored, now), f"{h.items_per_day:.1f}",
-                      f"{alert.problem}, told {alert.alerted_at:%Y-%m-%d %H:%M}" if alert else "",
-                      style="red" if not h.ok or alert else None)
-    return table
+def _source(h: SourceHealth, title: str, alert: SourceAlert | None, now: datetime) -> Iterator[Line]:
+    state = ("never run" if h.last_run is None else "ok" if h.ok
+             else f"FAILING: {h.failed_runs} run{'s' if h.failed_runs != 1 else ''} in a row")
+    yield Line(f"{INDENT}{h.name} ({title}): {state}", bad=not h.ok or alert is not None)
+    if h.last_run is not None:
+        yield Line(f"{INDENT * 2}last success {_when(h.last_success, now)}")
+    if h.last_error:
+        yield Line(f"{INDENT * 2}last error: {h.last_error}", bad=True)
+    if h.articles:
+        yield Line(f"{INDENT * 2}stored {h.articles:,} articles, {h.items_per_day:.1f} a day this week; the last "
+                   f"{_when(h.last_stored, now)}")
+    else:
+        yield Line(f"{INDENT * 2}nothing stored yet")
+    if alert is not None:
+        yield Line(f"{INDENT * 2}alert: {alert.problem}, the admins were told {_when(alert.alerted_at, now)}",
+                   bad=True)
+    for u in h.urls:
+        yield from _url(u, now)
 
 
-def _urls_table(states: list[SourceHealth], now: datetime) -> Table:
-    table = _table("Discovery URLs", "source", "url", "last success", "per day", "failures", "last error",
-                   "articles", "only here")
-    for h in states:
-        for u in h.urls:
-            table.add_row(h.name, u.url, _when(u.last_success, now), f"{u.items_per_day:.1f}",
-                          str(u.consecutive_failures), (u.last_error or "")[:120] if not u.ok else "",
-                          str(u.articles), str(u.only_here), style="red" if not u.ok else None)
-    return table
+def _url(u: URLHealth, now: datetime) -> Iterator[Line]:
+    yield Line(f"{INDENT * 2}{u.kind} {u.url}", bad=not u.ok)
+    listed = f"listed {u.last_items}" if u.last_items is not None else "listed -"
+    found = f"found {u.articles:,}, {u.only_here:,} only here"
+    if u.ok:
+        yield Line(f"{INDENT * 3}ok {_when(u.last_success, now)} · {listed} · {u.items_per_day:.1f} a day · {found}")
+        return
+    yield Line(f"{INDENT * 3}failing: {u.consecutive_failures} in a row; last success {_when(u.last_success, now)}",
+               bad=True)
+    yield Line(f"{INDENT * 3}last error: {_without_url(u.last_error or '', u.url)}", bad=True)
 
 
-def _runs_table(session: Session, now: datetime) -> Table:
-    table = _table("Recent runs", "run", "started", "status", "per source (new/updated/unchanged/failed)")
+def _without_url(error: str, url: str) -> str:
+    """An error as stored starts with the URL it is about; under that URL it need not say it again."""
+    return error.removeprefix(f"{url}: ") or error
+
+
+def _runs(session: Session, now: datetime) -> Iterator[Line]:
     for run, per_source in runs.recent_runs(session):
-        detail = "; ".join(f"{name} {rs.new}/{rs.updated}/{rs.unchanged}/{rs.failed}"
-                           + (" FAILED: " + rs.errors.splitlines()[0][:100] if rs.errors else "")
-                           for name, rs in per_source)
-        table.add_row(str(run.id), _when(run.started_at, now), run.status, detail,
-                      style="red" if run.status != "ok" else None)
-    return table
+        yield Line(f"{INDENT}#{run.id} {run.command} {_when(run.started_at, now)}: {run.status}",
+                   bad=run.status != "ok")
+        for name, rs in per_source:
+            text = f"{name} {rs.new} new, {rs.updated} updated, {rs.unchanged} unchanged, {rs.failed} failed"
+            if rs.errors:
+                text = f"{name} FAILED: {rs.errors.splitlines()[0]}"
+            yield Line(f"{INDENT * 2}{text}", bad=bool(rs.errors))
 
 
-def _counts_table(session: Session, now: datetime) -> Table:
-    table = _table("Stored articles", "source", "articles", "newest published")
+def _counts(session: Session, now: datetime) -> Iterator[Line]:
     for source, n, newest in articles.article_counts(session):
-        table.add_row(source, str(n), _when(newest, now) if newest else "-")
-    return table
+        yield Line(f"{INDENT}{source}: {n:,} articles, the newest published {_when(newest, now)}")
 
 
-def _weeks_table(session: Session, cfg: Config, now: datetime) -> Table:
-    topics = list(cfg.topics)
-    table = _table(f"Per week ({cfg.digest.timezone.key})", "week", *topics, "all articles")
+def _weeks(session: Session, cfg: Config, now: datetime) -> Iterator[Line]:
     for week, per_topic, total in week_counts(session, cfg, now):
-        table.add_row(f"{week.label} ({week.span})", *(str(per_topic[t]) for t in topics), str(total))
-    return table
+        topics = "; ".join(f"{cfg.topic_title(t)} {per_topic[t]}" for t in cfg.topics)
+        yield Line(f"{INDENT}{week.label} ({week.span}): {total:,} articles" + (f"; {topics}" if topics else ""))
+
+
+def _digest(session: Session, now: datetime) -> Iterator[Line]:
+    sent = stored_digests.last_sent(session)
+    if sent is None:
+        yield Line(f"{INDENT}last sent: none yet")
+    else:
+        yield Line(f"{INDENT}last sent: {sent.week}, {_when(sent.sent_at, now)}, to {len(sent.recipients)} "
+                   f"recipient{'s' if len(sent.recipients) != 1 else ''}: {sent.subject}")
+    for row in stored_digests.outbox(session):
+        yield Line(f"{INDENT}waiting in the outbox: {row.week} ({row.subject}); " + _attempts(row, now), bad=True)
+
+
+def _attempts(row: DigestOutbox, now: datetime) -> str:
+    if not row.attempts:
+        return f"not tried yet (kept {_when(row.created_at, now)})"
+    return (f"{row.attempts} failed attempt{'s' if row.attempts != 1 else ''}, the last "
+            f"{_when(row.last_attempt_at, now)}: {row.last_error}; the next `newsmon digest` (or the daemon) "
+            "sends it again")
 
 
 def week_counts(session: Session, cfg: Config, now: datetime) -> list[tuple[Week, Counter[str], int]]:
@@ -114,7 +171,7 @@ def week_counts(session: Session, cfg: Config, now: datetime) -> list[tuple[Week
 
 
 def status_json(session: Session, cfg: Config, now: datetime) -> dict[str, Any]:
-    """Everything `render_status` shows, for scripts: datetimes are ISO 8601 in UTC, absent ones null."""
+    """Everything `status_lines` shows, for scripts: datetimes are ISO 8601 in UTC, absent ones null."""
     states = health.source_health(session, [src.name for src in cfg.sources], now)
     open_alerts = health.open_alerts(session)
     sent = stored_digests.last_sent(session)
@@ -136,4 +193,8 @@ def status_json(session: Session, cfg: Config, now: datetime) -> dict[str, Any]:
         "last_digest": None if sent is None else {
             "week": sent.week, "sent_at": sent.sent_at.isoformat(), "subject": sent.subject,
             "recipients": len(sent.recipients), "articles": sent.articles, "message_id": sent.message_id},
+        "outbox": [{"week": row.week, "subject": row.subject, "recipients": len(row.recipients),
+                    "kept_at": row.created_at.isoformat(), "attempts": row.attempts, "last_error": row.last_error,
+                    "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None}
+                   for row in stored_digests.outbox(session)],
     }
