@@ -16,11 +16,20 @@ from typing import TextIO
 from newsmon.errors import WriteError
 
 
+def cause(e: OSError, path: Path) -> str:
+    """Why `path` could not be made or written, in words: `permission denied`, `... is a file, not a folder`."""
+    where = Path(str(e.filename)) if e.filename else path
+    if isinstance(e, (FileExistsError, NotADirectoryError)):
+        blocker = next((p for p in (where, *where.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            return f"{blocker} is a file, not a folder"
+    words = (e.strerror or str(e)).lower()
+    return f"{words} ({where})" if where != path else words
+
+
 def cannot(path: Path, e: OSError, what: str = "write") -> WriteError:
-    """One line: the path, and the cause in words (`permission denied`, `not a directory`, ...)."""
-    cause = (e.strerror or str(e)).lower()
-    where = Path(e.filename) if e.filename and Path(str(e.filename)) != path else None
-    return WriteError(f"cannot {what} {path}: {cause}" + (f" ({where})" if where is not None else ""))
+    """One line: the path, and the cause in words."""
+    return WriteError(f"cannot {what} {path}: {cause(e, path)}")
 
 
 def make_dir(path: Path) -> Path:

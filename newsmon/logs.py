@@ -14,6 +14,7 @@ import logging
 import logging.handlers
 import sys
 
+from newsmon import files
 from newsmon.config import Config
 from newsmon.errors import ConfigError
 
@@ -80,8 +81,7 @@ def _file_handler(cfg: Config) -> logging.Handler:
         fh = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILES_KEPT,
                                                   encoding="utf-8")
     except OSError as e:
-        raise ConfigError(f"{cfg.path}: logging.file: cannot write {path}: {(e.strerror or str(e)).lower()}"
-                          + (f" ({e.filename})" if e.filename and str(e.filename) != str(path) else "")) from None
+        raise ConfigError(f"{cfg.path}: logging.file: cannot write {path}: {files.cause(e, path)}") from None
     fh.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     fh.setLevel(getattr(logging, cfg.logging.level))
     return fh

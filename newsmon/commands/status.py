@@ -7,6 +7,7 @@ on a line of its own, wrapped with a hanging indent; URLs are never shortened or
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -66,15 +67,21 @@ def status_lines(session: Session, cfg: Config, now: datetime, *, width: int = 8
     return out[:-1]
 
 
+# A moment is one unit when lines are folded: "2026-11-29 20:10 UTC (5 min ago)" is never split.
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC(?: \(\d+ (?:min|h|days) ago\))?")
+_GLUE = "\x00"
+
+
 def _wrap(line: Line, width: int) -> list[Line]:
     """`line` folded at spaces within `width`, continued under its first word after the indent; a word
     longer than the width (a URL) stays whole on a line of its own."""
-    indent = line.text[:len(line.text) - len(line.text.lstrip())]
-    head = line.text.lstrip().split(" ", 1)[0]
+    text = _MOMENT.sub(lambda m: m.group(0).replace(" ", _GLUE), line.text)
+    indent = text[:len(text) - len(text.lstrip())]
+    head = text.lstrip().split(" ", 1)[0]
     hang = indent + " " * min(len(head) + 1, 12)
-    parts = textwrap.wrap(line.text.lstrip(), width=max(width, 40), initial_indent=indent, subsequent_indent=hang,
+    parts = textwrap.wrap(text.lstrip(), width=max(width, 40), initial_indent=indent, subsequent_indent=hang,
                           break_long_words=False, break_on_hyphens=False) or [indent]
-    return [Line(p, line.bad) for p in parts]
+    return [Line(p.replace(_GLUE, " "), line.bad) for p in parts]
 
 
 def _source(h: SourceHealth, title: str, alert: SourceAlert | None, now: datetime) -> Iterator[Line]:
@@ -86,8 +93,8 @@ def _source(h: SourceHealth, title: str, alert: SourceAlert | None, now: datetim
     if h.last_error:
         yield Line(f"{INDENT * 2}last error: {h.last_error}", bad=True)
     if h.articles:
-        yield Line(f"{INDENT * 2}stored {h.articles:,} articles, {h.items_per_day:.1f} a day this week; the last "
-                   f"{_when(h.last_stored, now)}")
+        yield Line(f"{INDENT * 2}stored {h.articles:,} articles, {h.items_per_day:.1f} a day this week")
+        yield Line(f"{INDENT * 2}last stored {_when(h.last_stored, now)}")
     else:
         yield Line(f"{INDENT * 2}nothing stored yet")
     if alert is not None:
@@ -102,7 +109,8 @@ def _url(u: URLHealth, now: datetime) -> Iterator[Line]:
     listed = f"listed {u.last_items}" if u.last_items is not None else "listed -"
     found = f"found {u.articles:,}, {u.only_here:,} only here"
     if u.ok:
-        yield Line(f"{INDENT * 3}ok {_when(u.last_success, now)} · {listed} · {u.items_per_day:.1f} a day · {found}")
+        yield Line(f"{INDENT * 3}ok, last read {_when(u.last_success, now)}")
+        yield Line(f"{INDENT * 3}{listed} · {u.items_per_day:.1f} a day · {found}")
         return
     yield Line(f"{INDENT * 3}failing: {u.consecutive_failures} in a row; last success {_when(u.last_success, now)}",
                bad=True)
