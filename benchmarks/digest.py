@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from newsmon.config import DEFAULTS
 from newsmon.demo.generated import generated_articles
 from newsmon.digests.dedupe import group_duplicates
 from newsmon.digests.render import build_message, render_digest
@@ -71,7 +72,8 @@ def build(store: object, max_stories: int) -> tuple[dict[str, float], object]:
     with store.read() as s:  # type: ignore[attr-defined]
         data = select_week(s, week, {TOPIC: "SCO and Azerbaijan"}, ["trend", "azernews", "newsaz"])
     t1 = time.perf_counter()
-    digest = render_digest(data, now=datetime(2025, 9, 8, 4, tzinfo=UTC), max_stories=max_stories)
+    digest = render_digest(data, now=datetime(2025, 9, 8, 4, tzinfo=UTC), title=DEFAULTS["digest"]["title"],
+                           max_stories=max_stories)
     msg = build_message(digest, sender="newsmon@example.org", recipients=["a@example.org"],
                         message_id="<bench@example.org>", now=datetime(2025, 9, 8, 4, tzinfo=UTC))
     size = len(msg.as_bytes())

@@ -1,7 +1,7 @@
 """Keyword classifiers: article text in, topic matches out. Pure: no I/O, no logging set-up.
 
     classifier = compile_topics(config["topics"])   # RuleError on a bad rule
-    classifier.classify(title, text)                 # {topic: TopicMatch(score, terms, snippets)}
+    classifier.classify(title, text)                 # {topic: TopicMatch(score, terms, snippets, words)}
 
 The rule language is described in classifiers/RULES.md and in the comments of config.toml.
 """

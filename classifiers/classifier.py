@@ -51,12 +51,16 @@ _CLOSERS = frozenset("\"'”»)]")
 @dataclass(frozen=True)
 class TopicMatch:
     """Why an article carries a topic: the score, each rule term (as written in config.toml) with the
-    number of times it matched, and up to three passages around matches, the most telling first."""
+    number of times it matched, and up to three passages around matches, the most telling first.
+
+    ``words`` counts the same matches by what they are in the text ("Azerbaijani", "SCO-Plus"; white space
+    collapsed), most frequent first: what a reader recognises, where ``terms`` is what the rule says."""
 
     topic: str
     score: float
     terms: dict[str, int] = field(default_factory=dict)
     snippets: tuple[str, ...] = ()
+    words: dict[str, int] = field(default_factory=dict)
 
 
 class _Item(NamedTuple):
@@ -82,14 +86,14 @@ class _Use(NamedTuple):
 
 class _Resolved(NamedTuple):
     """What one stretch of text found by the matcher means for one topic (offsets within the stretch), and
-    the same counted: score, groups (a bit each) and term counts of the matches kept."""
+    the same counted: score, groups (a bit each), and the matches kept as (rule term, word found, count)."""
 
     topic: int
     items: tuple[_Item, ...]
     exclusions: tuple[tuple[int, int], ...]
     score: float
     mask: int
-    terms: tuple[tuple[str, int], ...]
+    counts: tuple[tuple[str, str, int], ...]
 
 
 class _Stretch(NamedTuple):
@@ -244,23 +248,36 @@ class Classifier:
         result: dict[str, TopicMatch] = {}
         for t, score in passed:
             name = self.specs[t].name
-            result[name] = TopicMatch(topic=name, score=round(score, 6), terms=self._terms(t, head, body),
-                                      snippets=snippets.best(found[t]))
+            terms, words = self._counts(t, head, body)
+            result[name] = TopicMatch(topic=name, score=round(score, 6), terms=terms,
+                                      snippets=snippets.best(found[t]), words=words)
         return result
 
-    def _terms(self, t: int, head: _Part, body: _Part) -> dict[str, int]:
-        """Each term of topic ``t`` that matched, with the number of times, the most frequent first."""
-        counts: dict[str, int] = {}
+    def _counts(self, t: int, head: _Part, body: _Part) -> tuple[dict[str, int], dict[str, int]]:
+        """Each term of topic ``t`` that matched, and each word found for it, with the number of times, the
+        most frequent first."""
+        terms: dict[str, int] = {}
+        words: dict[str, int] = {}
+        term_count, word_count = terms.get, words.get
         for part in (head, body):
             if t in part.raw:
+                text = part.scan.text
                 for it in self._items(part, t):
-                    counts[it.term] = counts.get(it.term, 0) + 1
+                    terms[it.term] = term_count(it.term, 0) + 1
+                    word = _word(text[it.start:it.end])
+                    words[word] = word_count(word, 0) + 1
                 continue
             for r, starts in part.hits.get(t, ()):
                 n = len(starts)
-                for term, k in r.terms:
-                    counts[term] = counts.get(term, 0) + k * n
-        return dict(sorted(counts.items(), key=_by_count))
+                for term, word, k in r.counts:
+                    k *= n
+                    terms[term] = term_count(term, 0) + k
+                    words[word] = word_count(word, 0) + k
+        if len(terms) > 1:
+            terms = dict(sorted(terms.items(), key=_by_count))
+        if len(words) > 1:
+            words = dict(sorted(words.items(), key=_by_count))
+        return terms, words
 
     # -- counting ---------------------------------------------------------------------------------------
 
@@ -295,13 +312,15 @@ class Classifier:
             kept = _select(items, excl)
             score = 0.0
             mask = 0
-            counts: dict[str, int] = {}
+            counts: dict[tuple[str, str], int] = {}
             for it in kept:
                 score += it.weight * 1.0
                 mask |= 1 << it.group
                 present |= 1 << (it.group * n_topics + t)
-                counts[it.term] = counts.get(it.term, 0) + 1
-            out.append(_Resolved(t, tuple(kept), tuple(excl), score, mask, tuple(counts.items())))
+                key = (it.term, _word(surface[it.start:it.end]))
+                counts[key] = counts.get(key, 0) + 1
+            out.append(_Resolved(t, tuple(kept), tuple(excl), score, mask,
+                                 tuple((term, word, k) for (term, word), k in counts.items())))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         resolved = self._cache[surface] = _Stretch(present, tuple(out))
@@ -370,7 +389,7 @@ def _hits_by_topic(seen: list[tuple[_Stretch, list[int]]], wanted: set[int]
     out: dict[int, list[tuple[_Resolved, list[int]]]] = {}
     for stretch, starts in seen:
         for r in stretch.topics:
-            if r.topic in wanted and r.terms:
+            if r.topic in wanted and r.counts:
                 hits = out.get(r.topic)
                 if hits is None:
                     out[r.topic] = [(r, starts)]
@@ -536,6 +555,11 @@ def _near(spec: TopicSpec, text: str, items: list[_Item]) -> bool:
 
 def _by_count(kv: tuple[str, int]) -> tuple[int, str]:
     return -kv[1], kv[0]
+
+
+def _word(found: str) -> str:
+    """A match as a reader sees it: the text itself, a phrase broken over lines on one line."""
+    return " ".join(found.split())
 
 
 class _Snippets:

@@ -3,8 +3,14 @@ charts, the subject, and the MIME message.
 
 Pure: data in, strings and bytes out. HTML comes from Jinja2 templates with autoescaping (a title holding
 `<script>` is shown as text), then css-inline moves the stylesheet into `style` attributes, since many mail
-clients drop `<style>` blocks. The layout is tables, 640 px wide. Charts are PNG parts of a
-multipart/related, referenced as `cid:` URLs: the message loads nothing from outside.
+clients drop `<style>` blocks; only the media query for small screens stays in one, for the clients that
+read it. The layout is tables, fluid from 320 px up to 640 px (Outlook, which knows no max-width, gets a
+fixed 640 px table through its conditional comments). Charts are PNG parts of a multipart/related,
+referenced as `cid:` URLs: the message loads nothing from outside.
+
+Readers see titles, not keys: a topic's title, each source's title, and the words found in the text rather
+than the rule terms that found them. The classifier's score orders the stories but is not shown: it is a
+sum of rule weights that a reader has no scale for; the words found, with their counts, say the same.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import base64
 import email.policy
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, MIMEPart
@@ -23,6 +29,8 @@ from urllib.parse import urlsplit
 import css_inline
 import jinja2
 
+from newsmon.digests.chart import HEIGHT_PX as CHART_HEIGHT
+from newsmon.digests.chart import WIDTH_PX as CHART_WIDTH
 from newsmon.digests.chart import weekly_chart
 from newsmon.digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
 from newsmon.digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
@@ -39,7 +47,7 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+_inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,8 @@ class Story:
 
     lead: DigestArticle
     also: list[DigestArticle]
-    snippet: list[tuple[str, bool]]          # (text, is a matched term), to show with terms highlighted
-    terms: list[tuple[str, int]]             # matched term, count; most frequent first
+    snippet: list[tuple[str, bool]]          # (text, is a matched word), to show with the words highlighted
+    words: list[tuple[str, int]]             # matched word as found in the text, count; most frequent first
 
     @property
     def link(self) -> str | None:
@@ -95,12 +103,13 @@ def delta_text(count: int, previous: int) -> str:
     return f"{sign}{abs(count - previous)} on the previous week ({previous})"
 
 
-def best_snippet(snippets: Sequence[str], terms: Mapping[str, int]) -> str:
-    """The snippet that shows the most distinct matched terms (the first one on a tie)."""
+def best_snippet(snippets: Sequence[str], words: Iterable[str]) -> str:
+    """The snippet that shows the most distinct matched words (the first one on a tie)."""
+    lowered = [w.lower() for w in words]
     best, best_hits = "", -1
     for s in snippets:
         low = s.lower()
-        hits = sum(1 for t in terms if t.lower() in low)
+        hits = sum(1 for w in lowered if w in low)
         if hits > best_hits:
             best, best_hits = s, hits
     best = " ".join(best.split())
@@ -109,14 +118,15 @@ def best_snippet(snippets: Sequence[str], terms: Mapping[str, int]) -> str:
     return best
 
 
-def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
-    """Split `text` into (segment, matched) pairs; matched segments are occurrences of a term (case-insensitive,
-    whole words where the term starts/ends with a word character). Escaping is left to the template."""
-    words = sorted({t for t in terms if t.strip()}, key=len, reverse=True)
-    if not text or not words:
+def highlight(text: str, words: Iterable[str]) -> list[tuple[str, bool]]:
+    """Split `text` into (segment, matched) pairs; matched segments are occurrences of a word (case-insensitive,
+    whole words where the word starts/ends with a word character; white space inside a phrase may be any run
+    of it). Escaping is left to the template."""
+    wanted = sorted({" ".join(w.split()) for w in words if w.strip()}, key=len, reverse=True)
+    if not text or not wanted:
         return [(text, False)] if text else []
-    alternatives = [(r"\b" if re.match(r"\w", t) else "") + re.escape(t) + (r"\b" if re.search(r"\w$", t) else "")
-                    for t in words]
+    alternatives = [(r"\b" if re.match(r"\w", w) else "") + r"\s+".join(map(re.escape, w.split(" ")))
+                    + (r"\b" if re.search(r"\w$", w) else "") for w in wanted]
     pattern = re.compile("|".join(alternatives), re.IGNORECASE)
     out: list[tuple[str, bool]] = []
     pos = 0
@@ -130,6 +140,17 @@ def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
     return out
 
 
+def reader_words(words: Mapping[str, int]) -> list[tuple[str, int]]:
+    """The words of a story as a reader counts them: spellings that differ only in case are one word, shown
+    as its most frequent spelling ("SCO" ×3, not "SCO" ×2 and "sco" ×1); most frequent first."""
+    merged: dict[str, tuple[str, int]] = {}
+    for word, n in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])):
+        key = word.casefold()
+        shown, total = merged.get(key, (word, 0))
+        merged[key] = (shown, total + n)
+    return sorted(merged.values(), key=lambda wn: (-wn[1], wn[0].lower()))
+
+
 def build_stories(articles: Sequence[DigestArticle], *, threshold: float = DEFAULT_THRESHOLD) -> list[Story]:
     """Group near-duplicate reports (see digests.dedupe) into stories. The lead of a story is its best-scored
     report (the earliest on a tie); stories are ordered by the lead's score, then newest first."""
@@ -138,10 +159,9 @@ def build_stories(articles: Sequence[DigestArticle], *, threshold: float = DEFAU
     for group in groups:
         members = sorted((articles[i] for i in group), key=lambda a: (-a.score, a.when, a.article_id))
         lead = members[0]
-        terms = sorted(lead.terms.items(), key=lambda kv: (-kv[1], kv[0].lower()))
         stories.append(Story(lead=lead, also=sorted(members[1:], key=lambda a: (a.when, a.article_id)),
-                             snippet=highlight(best_snippet(lead.snippets, lead.terms), list(lead.terms)),
-                             terms=terms))
+                             snippet=highlight(best_snippet(lead.snippets, lead.words), lead.words),
+                             words=reader_words(lead.words)))
     stories.sort(key=lambda s: (-s.lead.score, -s.lead.when.timestamp(), s.lead.article_id))
     return stories
 
@@ -162,7 +182,7 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
         cid = None
         if t.count or any(sum(c.values()) for _, c in t.history):
             cid = f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', t.topic)}@newsmon"
-            images[cid] = weekly_chart(t.history)
+            images[cid] = weekly_chart(t.history, data.source_titles)
         views.append(TopicView(data=t, stories=stories[:max_stories] if max_stories else stories,
                                story_count=len(stories), chart_cid=cid))
     subject = subject_line(title, data.week, data.article_count)
@@ -171,7 +191,8 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
         "title": title, "subject": subject, "week": data.week, "topics": views, "problems": data.problems,
         "articles": data.article_count, "stories": story_count, "now": now.astimezone(
             data.week.tz), "tz_name": str(data.week.tz), "fmt_when": fmt_when, "fmt_day": fmt_day,
-        "problem_text": problem_text, "export_hint": export_hint,
+        "problem_text": problem_text, "export_hint": export_hint, "source_title": data.source_title,
+        "chart_width": CHART_WIDTH, "chart_height": CHART_HEIGHT,
     }
     text = _env.get_template("digest.txt.j2").render(context)
     html = _inliner.inline(_env.get_template("digest.html.j2").render(context))
@@ -189,8 +210,9 @@ def fmt_day(when: datetime) -> str:
     return f"{when:%a} {when.day} {when:%b %Y}"
 
 
-def problem_text(p: SourceProblem) -> str:
-    return f"{p.source}: {'failed' if p.kind == 'failed' else 'silent'} — {p.detail}"
+def problem_text(p: SourceProblem, source: str) -> str:
+    """One line about a source's week; `source` is what readers call it (its title)."""
+    return f"{source}: {'failed' if p.kind == 'failed' else 'silent'} — {p.detail}"
 
 
 def export_hint(topic: str, week: Week) -> str:

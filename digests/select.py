@@ -16,26 +16,28 @@ from newsmon.storage import digests as stored
 from newsmon.storage.engine import Session
 
 HISTORY_WEEKS = 8
+_RAW_PREFIX = "re:"  # a raw regex rule term (classifiers.terms.RAW_PREFIX; digests do not import classifiers)
 TEXT_CHARS = 3000  # the start of the text is enough to tell two reports of one story apart
 
 
 @dataclass(frozen=True)
 class DigestArticle:
     article_id: int
-    source: str
+    source: str                  # the source's name (its key); WeekData.source_title gives what readers see
     url: str
     title: str
     text: str                    # the first TEXT_CHARS characters, for near-duplicate detection
     when: datetime               # published (fetched when unknown), in the digest time zone
-    score: float
-    terms: Mapping[str, int]     # matched term -> count
+    score: float                 # orders the stories; not shown, a reader cannot weigh it
+    words: Mapping[str, int]     # matched word as found in the text -> count, most frequent first
     snippets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class TopicWeek:
-    topic: str
-    description: str
+    topic: str                                    # the name (what `newsmon export --topic` takes)
+    title: str                                    # what readers see
+    description: str                              # a line under the title; "" for none
     articles: list[DigestArticle]                 # the week's tagged articles, best score first, then newest
     per_source: dict[str, int]                    # this week's count per source (configured ones with 0 too)
     history: list[tuple[Week, dict[str, int]]]    # the last HISTORY_WEEKS weeks, oldest first, this one last
@@ -61,30 +63,46 @@ class WeekData:
     week: Week
     topics: list[TopicWeek]
     problems: list[SourceProblem] = field(default_factory=list)
+    source_titles: Mapping[str, str] = field(default_factory=dict)   # name -> what readers see
 
     @property
     def article_count(self) -> int:
         """Distinct articles over all topics (an article in two topics counts once)."""
         return len({a.article_id for t in self.topics for a in t.articles})
 
+    def source_title(self, name: str) -> str:
+        """What readers see of a source: its configured title; its name for one no longer configured."""
+        return self.source_titles.get(name, name)
 
-def select_week(session: Session, week: Week, topics: Mapping[str, str], sources: Sequence[str] = (), *,
+
+def select_week(session: Session, week: Week, topics: Mapping[str, str],
+                sources: Mapping[str, str] | Sequence[str] = (), *, descriptions: Mapping[str, str] | None = None,
                 history_weeks: int = HISTORY_WEEKS) -> WeekData:
-    """The digest data of `week` for `topics` (name -> description). `sources` are the configured source
-    names: they are listed with zero counts, and checked for silence and failures."""
-    if not sources:
-        sources = stored.source_names(session)
-    topic_weeks = [_topic_week(session, week, name, description, sources, history_weeks)
-                   for name, description in topics.items()]
-    return WeekData(week=week, topics=topic_weeks, problems=source_problems(session, week, sources))
+    """The digest data of `week` for `topics` (name -> title). `sources` are the configured sources, by
+    name, or name -> title: they are listed with zero counts, and checked for silence and failures.
+    `descriptions` (topic name -> text) adds a line under a topic's title where it says more than the title."""
+    titles = dict(sources) if isinstance(sources, Mapping) else {n: n for n in sources}
+    names = list(titles) or stored.source_names(session)
+    topic_weeks = [_topic_week(session, week, name, names, history_weeks, title=title,
+                               description=_subtitle(title, (descriptions or {}).get(name, "")))
+                   for name, title in topics.items()]
+    return WeekData(week=week, topics=topic_weeks, problems=source_problems(session, week, names),
+                    source_titles=titles)
 
 
-def _topic_week(session: Session, week: Week, topic: str, description: str, sources: Sequence[str],
-                history_weeks: int) -> TopicWeek:
+def _subtitle(title: str, description: str) -> str:
+    """The description, when it says more than the title (the title defaults to it)."""
+    description = " ".join(description.split())
+    return description if description != title else ""
+
+
+def _topic_week(session: Session, week: Week, topic: str, sources: Sequence[str], history_weeks: int, *,
+                title: str, description: str) -> TopicWeek:
     tz = week.tz
     articles = [
         DigestArticle(article_id=r.article_id, source=r.source, url=r.url, title=r.title, text=r.text,
-                      when=r.instant.astimezone(tz), score=r.score, terms=r.terms, snippets=tuple(r.snippets))
+                      when=r.instant.astimezone(tz), score=r.score, words=r.words or words_of_terms(r.terms),
+                      snippets=tuple(r.snippets))
         for r in stored.tagged_between(session, topic, week.start, week.end, text_chars=TEXT_CHARS)
     ]
     articles.sort(key=lambda a: (-a.score, -a.when.timestamp(), a.article_id))
@@ -92,8 +110,21 @@ def _topic_week(session: Session, week: Week, topic: str, description: str, sour
     by_source = stored.tagged_counts(session, topic, [(w.start, w.end) for w in weeks])
     names = list(dict.fromkeys([*sources, *sorted(by_source)]))
     history = [(w, {n: by_source.get(n, [0] * len(weeks))[i] for n in names}) for i, w in enumerate(weeks)]
-    return TopicWeek(topic=topic, description=description, articles=articles, per_source=dict(history[-1][1]),
-                     history=history)
+    return TopicWeek(topic=topic, title=title, description=description, articles=articles,
+                     per_source=dict(history[-1][1]), history=history)
+
+
+def words_of_terms(terms: Mapping[str, int]) -> dict[str, int]:
+    """Words for a row stored before the classifier kept them: its rule terms without the rule syntax
+    (`Azerbaijan*` -> "Azerbaijan"); a raw regex says nothing to a reader and is left out."""
+    words: dict[str, int] = {}
+    for term, n in terms.items():
+        if term.startswith(_RAW_PREFIX):
+            continue
+        word = " ".join(term.replace("*", " ").split())
+        if word:
+            words[word] = words.get(word, 0) + n
+    return dict(sorted(words.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def source_problems(session: Session, week: Week, sources: Sequence[str]) -> list[SourceProblem]:

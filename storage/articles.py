@@ -23,12 +23,15 @@ MAX_TRANSIENT_ATTEMPTS = 3   # a link that failed this often in passing ways is 
 
 @dataclass(frozen=True)
 class TopicRecord:
-    """A topic an article carries, with why: what the classifier found, as stored."""
+    """A topic an article carries, with why: what the classifier found, as stored. `terms` are the rule's
+    terms as written (what export reports), `words` the same matches as they stand in the text (what the
+    digest shows); empty for rows stored before words were kept."""
 
     topic: str
     score: float
     terms: dict[str, int]
     snippets: Sequence[str]
+    words: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def _article_row(rec: NewArticle, now: datetime) -> dict[str, Any]:
 
 def _topic_rows(article_id: int, topics: Iterable[TopicRecord]) -> list[dict[str, Any]]:
     return [{"article_id": article_id, "topic": t.topic, "score": t.score, "terms": dict(t.terms),
-             "snippets": list(t.snippets)} for t in topics]
+             "snippets": list(t.snippets), "words": dict(t.words) or None} for t in topics]
 
 
 def replace_topics(session: Session, article_id: int, topics: Iterable[TopicRecord]) -> None:
@@ -245,7 +248,8 @@ def topics_of(session: Session, article_ids: Sequence[int]) -> dict[int, list[To
     out: dict[int, list[TopicRecord]] = {}
     for t in session.execute(select(ArticleTopic).where(ArticleTopic.article_id.in_(article_ids))
                              .order_by(ArticleTopic.topic)).scalars():
-        out.setdefault(t.article_id, []).append(TopicRecord(t.topic, t.score, dict(t.terms), list(t.snippets)))
+        out.setdefault(t.article_id, []).append(TopicRecord(t.topic, t.score, dict(t.terms), list(t.snippets),
+                                                            dict(t.words or {})))
     return out
 
 

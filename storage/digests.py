@@ -74,8 +74,9 @@ class TaggedRow(NamedTuple):
     text: str                       # the first `text_chars` characters
     instant: datetime               # published, else fetched (UTC)
     score: float
-    terms: dict[str, int]
+    terms: dict[str, int]           # rule term -> count
     snippets: list[str]
+    words: dict[str, int]           # word found in the text -> count; empty in rows stored before 0005
 
 
 def tagged_between(session: Session, topic: str, start: datetime, end: datetime, *, text_chars: int
@@ -83,14 +84,14 @@ def tagged_between(session: Session, topic: str, start: datetime, end: datetime,
     """The articles tagged with `topic` whose instant is in [start, end)."""
     rows = session.execute(
         select(Article.id, Source.name, Article.url, Article.title, func.substr(Article.text, 1, text_chars),
-               Article.instant, ArticleTopic.score, ArticleTopic.terms, ArticleTopic.snippets)
+               Article.instant, ArticleTopic.score, ArticleTopic.terms, ArticleTopic.snippets, ArticleTopic.words)
         .join(Source, Source.id == Article.source_id)
         .join(ArticleTopic, ArticleTopic.article_id == Article.id)
         .where(ArticleTopic.topic == topic, Article.instant >= start, Article.instant < end)
     )
     return [TaggedRow(aid, src, url, title or "", text or "", when, float(score), dict(terms or {}),
-                      list(snippets or ()))
-            for aid, src, url, title, text, when, score, terms, snippets in rows]
+                      list(snippets or ()), dict(words or {}))
+            for aid, src, url, title, text, when, score, terms, snippets, words in rows]
 
 
 def tagged_counts(session: Session, topic: str, spans: Sequence[tuple[datetime, datetime]]

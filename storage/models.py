@@ -173,8 +173,10 @@ class ArticleTopic(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
     score: Mapped[float] = mapped_column(Float)
-    terms: Mapped[dict[str, int]] = mapped_column(JSON)      # matched term -> count
+    terms: Mapped[dict[str, int]] = mapped_column(JSON)      # matched term (as the rule writes it) -> count
     snippets: Mapped[list[str]] = mapped_column(JSON)
+    # the same matches by the words found in the text -> count; NULL in rows stored before migration 0005
+    words: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
 
 
 class DigestSent(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
@@ -24,7 +25,7 @@ from tests.conftest import DIGEST_TOPIC, seed_digest_weeks
 
 BAKU = ZoneInfo("Asia/Baku")
 NOW = datetime(2025, 9, 8, 4, 0, tzinfo=UTC)
-SOURCES = ["trend", "azernews", "newsaz"]
+SOURCES = {"trend": "Trend", "azernews": "AzerNews", "newsaz": "News.Az"}
 TITLE = DEFAULTS["digest"]["title"]
 
 
@@ -90,14 +91,15 @@ def test_middle_week_digest_has_counts_groups_and_the_chart_inline(store: Any) -
     html, text = html_part.get_content(), text_part.get_content()
     img_srcs = [a["src"] for t, a in tags_of(html) if t == "img"]
     assert img_srcs == [f"cid:{cid}"]                      # nothing loaded from outside
-    assert not [a for t, a in tags_of(html) if t in ("link", "script", "style")]
-    assert 'style="' in html                               # css inlined
+    assert not [a for t, a in tags_of(html) if t in ("link", "script")]
+    assert 'style="' in html                               # css inlined; only the small-screen rule stays
+    assert [style.strip().startswith("@media") for style in re.findall(r"<style>(.*?)</style>", html, re.S)] == [True]
     assert len(image.get_content()) < 60_000
 
     for body in (text, visible(html)):
         assert "5 articles in 3 stories" in body
         assert "+2 on the previous week (3)" in body
-    assert "Per source: trend 2 · azernews 2 · newsaz 1" in text
+    assert "Per source: Trend 2 · AzerNews 2 · News.Az 1" in text
     # three stories: A with its reprint C, B with its second publication E, F alone; best score first
     stories = text.split("\n1. ", 1)[1]
     titles = [line for line in stories.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
@@ -106,10 +108,11 @@ def test_middle_week_digest_has_counts_groups_and_the_chart_inline(store: Any) -
     assert stories.startswith(sco[0]["title"])
     assert stories.index(sco[2]["title"]) < stories.index(sco[1]["title"])
     also = [line.strip() for line in text.splitlines() if line.strip().startswith("- ")]
-    assert also == [f'- newsaz (Mon 1 Sep 10:00) "{sco[0]["title"]} — News.Az": https://newsaz.example/c.html',
-                    f'- azernews (Wed 3 Sep 16:00) "{sco[1]["title"]} (updated)": https://azernews.example/e.html']
+    assert also == [f'- News.Az (Mon 1 Sep 10:00) "{sco[0]["title"]} — News.Az": https://newsaz.example/c.html',
+                    f'- AzerNews (Wed 3 Sep 16:00) "{sco[1]["title"]} (updated)": https://azernews.example/e.html']
     assert html.count("Also reported by") == 2
-    assert "trend · Sun 7 Sep 23:59 · score 9.0" in text    # dates in Baku time
+    assert "Trend · Sun 7 Sep 23:59" in [line.strip() for line in text.splitlines()]   # Baku time; no score
+    assert "score" not in text.lower() and "score" not in visible(html).lower()
     # the matched terms are highlighted in the snippet
     assert "*SCO*" in text or "*Azerbaijan*" in text
     assert '<b class="hit" style="background: #fff1a8;' in html
@@ -185,3 +188,35 @@ def test_highlight_marks_whole_terms_case_insensitively() -> None:
     assert highlight("The sco met; SCOPE grew; Azerbaijan's role", ["SCO", "Azerbaijan"]) == [
         ("The ", False), ("sco", True), (" met; SCOPE grew; ", False), ("Azerbaijan", True), ("'s role", False)]
     assert build_stories([]) == []
+
+
+def test_chart_is_legible_on_a_phone_with_the_legend_below_the_bars() -> None:
+    from newsmon.digests.chart import WIDTH_PX, chart_figure
+    from newsmon.digests.week import weeks_ending
+
+    weeks = weeks_ending(parse_week("2025-W36", BAKU), 8)
+    fig = chart_figure([(w, {"trend": i, "newsaz": 1}) for i, w in enumerate(weeks)],
+                       {"trend": "Trend", "newsaz": "News.Az"})
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["Trend", "News.Az"]      # titles, not keys
+    ax = fig.axes[0]
+    ticks = ax.get_xticklabels()
+    # every other week by its Monday, counting back from this one (bold)
+    assert [t.get_text() for t in ticks] == ["21 Jul", "4 Aug", "18 Aug", "1 Sep"]
+    assert ticks[-1].get_fontweight() == "bold"
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.canvas.draw()
+    lowest_label = min(t.get_window_extent(renderer).y0 for t in ticks)
+    assert legend.get_window_extent(renderer).y1 <= lowest_label                    # below, not beside
+    # text of at least 10 pt on a chart shown at most WIDTH_PX wide: 13 CSS px or more at full size
+    assert WIDTH_PX <= 400
+    assert min(t.get_fontsize() for t in [*legend.get_texts(), *ticks, *ax.texts]) >= 10
+
+
+def test_words_differing_only_in_case_are_one_word_for_readers() -> None:
+    from newsmon.digests.render import reader_words
+
+    assert reader_words({"SCO": 2, "Azerbaijani": 2, "sco": 1, "Azerbaijan": 3}) == [
+        ("Azerbaijan", 3), ("SCO", 3), ("Azerbaijani", 2)]
+    assert highlight("The Shanghai Cooperation Organisation met", ["Shanghai  Cooperation\nOrganisation"]) == [
+        ("The ", False), ("Shanghai Cooperation Organisation", True), (" met", False)]

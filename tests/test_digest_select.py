@@ -10,8 +10,10 @@ import pytest
 
 from newsmon.digests.select import select_week
 from newsmon.digests.week import parse_week
+from newsmon.storage.articles import NewArticle, TopicRecord, store_article
 from newsmon.storage.engine import open_store
 from newsmon.storage.models import Run, RunSource, Source
+from newsmon.storage.runs import source_ids
 from tests.conftest import DIGEST_TOPIC, DIGEST_W36, seed_digest_weeks
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -37,7 +39,8 @@ def test_middle_week_holds_exactly_its_tagged_articles(store: Any) -> None:
     assert by_id[ids["A"]].when.isoformat() == "2025-09-07T23:59:00+04:00"
     assert by_id[ids["F"]].when.isoformat() == "2025-09-07T23:30:00+04:00"
     assert by_id[ids["E"]].when.isoformat() == "2025-09-03T16:00:00+04:00"  # no date: fetched time
-    assert by_id[ids["A"]].terms == {"SCO": 3, "Azerbaijan": 2} and len(by_id[ids["A"]].snippets) == 1
+    # stored without words (as before migration 0005): the rule terms stand in
+    assert by_id[ids["A"]].words == {"SCO": 3, "Azerbaijan": 2} and len(by_id[ids["A"]].snippets) == 1
     assert topic.count == 5 and topic.previous_count == 3
     assert topic.per_source == {"trend": 2, "azernews": 2, "newsaz": 1}
     assert data.article_count == 5
@@ -88,3 +91,27 @@ def test_a_week_without_articles_is_empty_not_an_error(store: Any) -> None:
         data = select_week(s, parse_week("2025-W30", BAKU), TOPICS, ["trend"])
     assert data.article_count == 0 and data.topics[0].articles == []
     assert [(p.source, p.kind) for p in data.problems] == [("trend", "silent")]
+
+
+def test_words_found_are_read_back_and_old_rows_fall_back_on_terms_without_rule_syntax(store: Any) -> None:
+    with store.write() as s:
+        sid = source_ids(s, ["newsaz"])["newsaz"]
+        for n, topic in enumerate((
+                TopicRecord(DIGEST_TOPIC, 9.0, {"Azerbaijan*": 3, "SCO": 2}, ["…"],
+                            words={"Azerbaijani": 2, "Azerbaijan": 1, "SCO": 2}),
+                TopicRecord(DIGEST_TOPIC, 8.0, {"Azerbaijan*": 3, "Шанхайск* организаци*": 1, r"re:\bSCO\+": 1,
+                                                "Azerbaijan": 1}, ["…"]))):
+            store_article(s, NewArticle(
+                source_id=sid, url=f"https://news.az/{n}", title=f"SCO {n}", author="",
+                published=datetime(2025, 9, 2, 10, n, tzinfo=UTC), fetched=datetime(2025, 9, 2, 11, tzinfo=UTC),
+                text="…", summary="", language="en", extraction="article", topics=(topic,)), None,
+                datetime(2025, 9, 2, 11, tzinfo=UTC))
+    with store.read() as s:
+        data = select_week(s, parse_week("2025-W36", BAKU), TOPICS, {"newsaz": "News.Az"},
+                           descriptions={DIGEST_TOPIC: "The Shanghai Cooperation Organisation with Azerbaijan"})
+    new, old = data.topics[0].articles
+    assert new.words == {"Azerbaijani": 2, "Azerbaijan": 1, "SCO": 2}
+    assert old.words == {"Azerbaijan": 4, "Шанхайск организаци": 1}
+    assert (data.topics[0].title, data.topics[0].description) == (
+        "SCO and Azerbaijan", "The Shanghai Cooperation Organisation with Azerbaijan")
+    assert data.source_title("newsaz") == "News.Az" and data.source_title("gone") == "gone"

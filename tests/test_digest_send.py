@@ -31,6 +31,15 @@ from newsmon.storage.models import DigestOutbox, DigestSent
 from tests.conftest import run_cli, seed_digest_weeks
 
 NOW = dt.datetime(2025, 9, 15, 4, 0, tzinfo=dt.UTC)   # Monday 08:00 Baku: W37 just ended
+TOPICS = """
+[topics.sco_azerbaijan]
+description = "SCO and Azerbaijan"
+all = ["sco", "azerbaijan"]
+
+[topics.sco_azerbaijan.groups]
+sco = ["SCO"]
+azerbaijan = ["Azerbaijan*"]
+"""
 MESSAGE = (b"From: newsmon@example.org\r\nTo: a@example.org\r\nSubject: test\r\nMessage-ID: <t@example.org>\r\n"
            b"\r\nhello\r\n")
 
@@ -244,7 +253,7 @@ def digest_config(tmp_path: Path, port: int, *, security: str = "none", ca_file:
     {f'ca_file = "{ca_file}"' if ca_file else ""}
     """
     return write_config(tmp_path, sources, storage_url=f"sqlite:///{tmp_path / 'newsmon.db'}",
-                        topics='[topics.sco_azerbaijan]\ndescription = "SCO and Azerbaijan"\n', extra=extra)
+                        topics=TOPICS, extra=extra)
 
 
 @pytest.fixture

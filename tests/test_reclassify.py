@@ -79,6 +79,29 @@ def test_reclassify_after_a_rule_edit_reports_and_stores_the_change(ingested: Pa
     assert f"sco_azerbaijan: {len(before - after)} gained, 0 lost" in out4
 
 
+def test_ingest_stores_the_words_found_and_reclassify_fills_rows_stored_without(ingested: Path,
+                                                                                tmp_path: Path) -> None:
+    db = tmp_path / "newsmon.db"
+
+    def words() -> list[dict[str, int] | None]:
+        with sqlite3.connect(db) as conn:
+            return [json.loads(w) if w else None for (w,) in conn.execute(
+                "SELECT words FROM article_topics WHERE topic = 'sco_azerbaijan' ORDER BY article_id")]
+
+    stored = words()
+    assert stored and all(stored)
+    found = {w for ws in stored for w in ws or {}}
+    assert "Azerbaijani" in found and not [w for w in found if "*" in w]   # the text's words, no rule syntax
+    with sqlite3.connect(db) as conn:                                     # as rows stored before 0005 are
+        conn.execute("UPDATE article_topics SET words = NULL")
+        tagged_articles = conn.execute("SELECT COUNT(DISTINCT article_id) FROM article_topics").fetchone()[0]
+    code, out, err = run_cli("--config", str(ingested), "reclassify")
+    assert code == 0, err
+    assert out.splitlines()[0].endswith(f": {tagged_articles} changed")    # the words, nothing else
+    assert "gained" not in out and "lost" not in out
+    assert words() == stored
+
+
 def test_a_bad_rule_is_a_config_error_naming_topic_and_term(tmp_path: Path, sites: Any) -> None:
     broken = shipped_topics() + '\n[topics.broken]\nany = ["g"]\n[topics.broken.groups]\ng = ["re:Azerbaijan["]\n'
     config = write_config(tmp_path, sites.source_config(), topics=broken)

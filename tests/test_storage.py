@@ -51,6 +51,36 @@ def test_schema_head_constant_names_the_newest_migration() -> None:
     assert migration_head() == SCHEMA_HEAD
 
 
+def test_topic_words_survive_migration_0005_and_rows_from_before_it_read_back_without(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    def migrate(store: Any, how: Any, revision: str) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(newsmon.storage.__file__).parent / "migrations"))
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, revision)
+
+    store = open_store(db_url)
+    old = articles.TopicRecord("sco_azerbaijan", 7.0, {"Azerbaijan*": 2}, ["Azerbaijani ..."])
+    with store.write() as s:
+        sid = runs.source_ids(s, ["trend"])["trend"]
+        old_id = articles.store_article(s, article(sid, "https://en.trend.az/a/1.html", topics=(old,)), None, NOW)[0]
+    migrate(store, command.downgrade, "0004")      # a database from before 0005, with a topic row
+    store.close()
+    store = open_store(db_url)                     # upgraded on opening
+    new = articles.TopicRecord("sco_azerbaijan", 7.0, {"Azerbaijan*": 2}, ["Azerbaijani ..."],
+                               words={"Azerbaijani": 2})
+    with store.write() as s:
+        new_id = articles.store_article(s, article(sid, "https://en.trend.az/a/2.html", topics=(new,)), None, NOW)[0]
+    with store.read() as s:
+        topics = articles.topics_of(s, [old_id, new_id])
+    store.close()
+    assert topics[old_id] == [old] and topics[old_id][0].words == {}
+    assert topics[new_id] == [new]
+
+
 def test_schema_is_created_by_migrations_and_reopening_is_a_no_op(db_url: str) -> None:
     first = open_store(db_url)
     tables = set(inspect(first.engine).get_table_names())

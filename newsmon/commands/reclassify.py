@@ -38,7 +38,7 @@ class Change:
 @dataclass
 class ReclassifyReport:
     articles: int = 0
-    changed: int = 0                              # articles whose stored topics/terms/scores changed
+    changed: int = 0                              # articles whose stored topics/terms/scores/words changed
     gained: dict[str, list[Change]] = field(default_factory=dict)
     lost: dict[str, list[Change]] = field(default_factory=dict)
 
@@ -101,5 +101,6 @@ def _changes(article: StoredText, stored: list[TopicRecord], classifier: Classif
     return new
 
 
-def _evidence(t: TopicRecord) -> tuple[float, dict[str, int], list[str]]:
-    return t.score, dict(t.terms), list(t.snippets)
+def _evidence(t: TopicRecord) -> tuple[float, dict[str, int], list[str], dict[str, int]]:
+    """What a stored topic says; words included, so a reclassify fills them in rows stored without."""
+    return t.score, dict(t.terms), list(t.snippets), dict(t.words)
