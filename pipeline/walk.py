@@ -22,7 +22,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from datetime import time as dtime
@@ -257,12 +257,13 @@ class SourceWalk:
     """The walk of one source: discovery over its pages, then ingest a page at a time."""
 
     def __init__(self, walker: Walker, src: SourceSettings, source_id: int, stats: WalkStats,
-                 window: Window | None):
+                 window: Window | None, *, route: str = "backfill"):
         self.x = walker
         self.src = src
         self.source_id = source_id
         self.stats = stats
         self.window = window
+        self.route = route      # what the articles it stores were found by: backfill, or a gap's fill
         self.job_id: int | None = None
         self.done: dict[str, PageState] = {}
         self.sink = RangeSink(walker.store, src.name, source_id, stats, walker.now, window)
@@ -300,6 +301,34 @@ class SourceWalk:
             with self.x.store.write() as s:
                 checkpoints.close_job(s, self.job_id, status, self.x.now())
 
+    async def fill(self, route: str, key: str) -> bool:
+        """Walk what `route` names over this walk's window (a coverage gap): "listing" — listing pages from page
+        2 (page 1 is what `run` reads) until a page reaches the window's start; "sitemaps" — the entries dated in
+        it; "archives" — its days. Checkpointed as job `key`: a fill cut short goes on where it stopped. True
+        when the walk got through."""
+        assert self.window is not None
+        with self.x.store.write() as s:
+            self.job_id, _, _ = checkpoints.open_job(s, self.source_id, key, self.window.start, self.window.end,
+                                                     self.x.now(), open_ended=False)
+            self.done = checkpoints.pages(s, self.job_id)
+        status = "stopped"
+        try:
+            if route == "listing":
+                for template in self.src.listings:
+                    await self._walk(functools.partial(listing_page, template), "listing", stop_at_start=True,
+                                     first=2)
+            elif route == "sitemaps":
+                for url in self.src.sitemaps:
+                    await self._sitemap(url, host_of(url), 0)
+            else:
+                for template in self.src.archives:
+                    await self._archive(template)
+            status = "finished"
+        finally:
+            with self.x.store.write() as s:
+                checkpoints.close_job(s, self.job_id, status, self.x.now())
+        return status == "finished"
+
     async def _listing(self, template: str) -> None:
         await self._walk(lambda n: listing_page(template, n), "listing", stop_on_dates=True)
 
@@ -321,14 +350,20 @@ class SourceWalk:
                     log.error("%s: archive page %s not found", self.src.name, first)
 
     async def _walk(self, url_for: Callable[[int], str], kind: str, *, stop_on_dates: bool = False,
-                    day: date | None = None) -> None:
-        """Numbered pages from 1 until: not found, a loop, too many failed or empty pages in a row,
-        `max_pages`, or (listings) a page whose articles are all older than the range."""
+                    stop_at_start: bool = False, first: int = 1, day: date | None = None) -> None:
+        """Numbered pages from `first` until: not found, a loop, too many failed or empty pages in a row,
+        `max_pages`, or a page whose articles are all older than the range (`stop_on_dates`), or one that
+        reaches its start (`stop_at_start`: a gap's fill, which ends at what was stored before the gap)."""
         walk = _PageWalk()
-        for n in range(1, self.src.max_pages + 1):
+        for n in range(first, self.src.max_pages + 1):
             url = url_for(n)
             result = await self._page(url, kind, walk, day=day)
             if self._walk_ends(walk, n, url, result, stop_on_dates=stop_on_dates):
+                return
+            assert self.window is not None
+            if stop_at_start and result.oldest is not None and result.oldest <= self.window.start:
+                log.info("%s: %s reaches %s, the start of the gap; walk ended", self.src.name, url,
+                         self.window.start.isoformat())
                 return
         log.warning("%s: walk ended after max_pages = %d pages", self.src.name, self.src.max_pages)
 
@@ -400,8 +435,9 @@ class SourceWalk:
             return self._finish(url, kind, "loop", items=len(candidates), fingerprint=print_)
         log.info("%s: %s lists %d articles", name, url, len(candidates))
         dates = await self.ingest_links(candidates)
-        return self._finish(url, kind, "done", items=len(candidates), newest=max(dates, default=None),
-                            fingerprint=print_)
+        state = self._finish(url, kind, "done", items=len(candidates), newest=max(dates, default=None),
+                             fingerprint=print_)
+        return replace(state, oldest=min(dates, default=None))
 
     def _page_failed(self, url: str, kind: str, e: NewsmonError, *, missing_ok: bool = True) -> PageState:
         """Checkpoint a page that could not be used. Not found (404, 410) is final and left to the caller to
@@ -488,7 +524,7 @@ class SourceWalk:
         stored, settled, skipped = self._history([c.url for c in unique])
         dates = [d for d in stored.values() if d is not None]
         todo = []
-        for c in unique:
+        for c in self._before_the_gap_start(unique, stored):
             if c.url in stored:
                 self.stats.known += 1
             elif c.url in settled:
@@ -503,6 +539,19 @@ class SourceWalk:
                 log.info("%s: %s is disallowed by robots.txt", self.src.name, c.link)
         return todo, dates
 
+    def _before_the_gap_start(self, unique: Sequence[Candidate], stored: Mapping[str, datetime | None]
+                              ) -> Sequence[Candidate]:
+        """For a gap's fill, the links of a page up to the first one stored at or before the gap's start: pages
+        list news newest first, so what follows it is older than the gap (and was not stored: not wanted)."""
+        if self.route != "gap" or self.window is None:
+            return unique
+        for i, c in enumerate(unique):
+            when = stored.get(c.url)
+            if when is not None and when <= self.window.start:
+                self.stats.listed_out += len(unique) - i - 1
+                return unique[:i + 1]
+        return unique
+
     def _history(self, urls: list[str]) -> tuple[dict[str, datetime | None], set[str], dict[str, datetime | None]]:
         """What is known of `urls` without a request: stored (url -> published), refused for good, and fetched
         by an earlier walk and not stored (url -> published)."""
@@ -516,6 +565,6 @@ class SourceWalk:
         return when is not None and self.window is not None and self.window.holds(when)
 
     async def _one(self, c: Candidate) -> None:
-        await self.x.stage.ingest(self.src, self.source_id, Found(c, []), self.stats.rep, self.sink)
+        await self.x.stage.ingest(self.src, self.source_id, Found(c, [], self.route), self.stats.rep, self.sink)
         self.stats.fetched += 1
         self.x.on_progress()

@@ -48,6 +48,7 @@ class NewArticle:
     extraction: str                       # article | feed-summary | failed
     aliases: tuple[str, ...] = ()         # other URLs that lead here (the feed's link, ...)
     topics: tuple[TopicRecord, ...] = field(default_factory=tuple)
+    route: str | None = None              # what found it: feed | listing | gap | backfill
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def _article_row(rec: NewArticle, now: datetime) -> dict[str, Any]:
     return dict(source_id=rec.source_id, url=rec.url, title=rec.title, author=rec.author,
                 published_at=rec.published, published_offset=None if offset is None else
                 int(offset.total_seconds() // 60), fetched_at=rec.fetched, text=rec.text,
-                summary=rec.summary, language=rec.language, extraction=rec.extraction, updated_at=now)
+                summary=rec.summary, language=rec.language, extraction=rec.extraction, updated_at=now,
+                route=rec.route)
 
 
 def _topic_rows(article_id: int, topics: Iterable[TopicRecord]) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ class PageState:
     newest: datetime | None
     fingerprint: str | None
     attempts: int
+    oldest: datetime | None = None   # of the articles it gave, when fetched now (not kept: a gap walk's stop)
 
 
 def open_job(session: Session, source_id: int, range_key: str, starts_at: datetime, ends_at: datetime,

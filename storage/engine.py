@@ -179,6 +179,14 @@ def upgrade(store: Store) -> None:
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with store.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if store.is_sqlite else None
+        if raw is not None:  # a migration that copies a table must not cascade-delete its children
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys = ON")

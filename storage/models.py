@@ -90,6 +90,7 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(20))
     extraction: Mapped[str] = mapped_column(String(20))  # article | feed-summary | failed
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    route: Mapped[str | None] = mapped_column(String(20))  # what found it: feed | listing | gap | backfill
 
     @hybrid_property
     def instant(self) -> datetime:
@@ -252,6 +253,26 @@ class BackfillSkip(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CoverageGap(Base):
+    """A stretch of time a feed or listing page skipped: when it was read after an outage, nothing it listed
+    was stored yet, so the articles between the last one stored from it and the oldest it lists were never
+    seen. `run` fills it from the source's listing pages, sitemaps or archives, or says it cannot."""
+
+    __tablename__ = "coverage_gaps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    discovery_url_id: Mapped[int] = mapped_column(ForeignKey("discovery_urls.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)      # the newest article stored from the URL before
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)        # the oldest article it listed after
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))               # open | closed | unrecoverable
+    route: Mapped[str] = mapped_column(String(20))                # listing | sitemaps | archives | none
+    recovered: Mapped[int] = mapped_column(Integer, default=0)    # articles the fill stored
+    detail: Mapped[str | None] = mapped_column(Text)              # why it cannot be filled, or how the fill ended
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # the admins were told it cannot be filled
 
 
 class SourceAlert(Base):

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from newsmon.alerts import check_alerts
 from newsmon.classifiers import Classifier
 from newsmon.config import Config
-from newsmon.pipeline.ingest import Clock, RunReport, run_sources, utc_now
+from newsmon.pipeline.ingest import Clock, RunReport, utc_now
+from newsmon.pipeline.run import run_sources
 from newsmon.pipeline.settings import SourceSettings
 from newsmon.storage.engine import Store
 from newsmon.storage.lock import run_lock

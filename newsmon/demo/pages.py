@@ -459,14 +459,14 @@ def azernews_sitemap(articles: Sequence[ServedArticle], base: str) -> str:
 # --------------------------------------------------------------------------------------------- HTML indexes
 
 
-def newsaz_listing(articles: Sequence[ServedArticle], page: int) -> str | None:
+def newsaz_listing(articles: Sequence[ServedArticle], page: int, page_size: int = LISTING_PAGE_SIZE) -> str | None:
     """Page ``page`` (from 1) of News.Az's listing, the only way to find its articles as it has no feed; None
     past the last page, which the server answers with 404 as the real site does. An empty site still has a
     page 1."""
-    pages = max(1, -(-len(articles) // LISTING_PAGE_SIZE))
+    pages = max(1, -(-len(articles) // page_size))
     if page < 1 or page > pages:
         return None
-    chunk = articles[(page - 1) * LISTING_PAGE_SIZE : page * LISTING_PAGE_SIZE]
+    chunk = articles[(page - 1) * page_size : page * page_size]
     items = []
     for e in chunk:
         r = e.record

@@ -169,10 +169,13 @@ class SampleSites:
     """The three imitation sites on one local server. Use as a context manager or start()/stop()."""
 
     def __init__(self, articles: list[dict[str, Any]] | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 cache_pages: bool = True) -> None:
+                 cache_pages: bool = True, feed_depth: int | None = None,
+                 listing_page_size: int = pages.LISTING_PAGE_SIZE) -> None:
         self.host = host
         self.port = port
         self.cache_pages = cache_pages  # False: article pages are rendered per request (big generated archives)
+        self.feed_depth = feed_depth    # the newest items a feed lists (real feeds: ~25); None: all
+        self.listing_page_size = listing_page_size
         self._positions: dict[str, int] | None = None
         self._lock = threading.RLock()
         self._entries: dict[str, list[ServedArticle]] = {s: [] for s in SITES}  # newest first
@@ -506,12 +509,15 @@ class SampleSites:
 
     # ---- the routes; each runs under self._lock
 
+    def _feed_items(self, site: str) -> list[ServedArticle]:
+        return self._entries[site][:self.feed_depth]
+
     def _trend_feed(self, query: _Query) -> _Response:
-        text = pages.trend_feed(self._entries["trend"], self.base_url, self._modified["trend"])
+        text = pages.trend_feed(self._feed_items("trend"), self.base_url, self._modified["trend"])
         return self._ok(text, "application/rss+xml; charset=utf-8", self._modified["trend"])
 
     def _azernews_feed(self, query: _Query) -> _Response:
-        text = pages.azernews_feed(self._entries["azernews"], self.base_url, self._modified["azernews"])
+        text = pages.azernews_feed(self._feed_items("azernews"), self.base_url, self._modified["azernews"])
         return self._ok(text, "text/xml; charset=utf-8", self._modified["azernews"])
 
     def _azernews_sitemap(self, query: _Query) -> _Response:
@@ -527,7 +533,7 @@ class SampleSites:
             page = int(query.get("page", ["1"])[0])
         except ValueError:
             page = 0
-        text = pages.newsaz_listing(self._entries["newsaz"], page)
+        text = pages.newsaz_listing(self._entries["newsaz"], page, self.listing_page_size)
         if text is None:
             return self._not_found()
         return self._ok(text, "text/html; charset=utf-8", self._modified["newsaz"])
