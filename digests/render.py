@@ -189,6 +189,7 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
     story_count = sum(v.story_count for v in views)
     context = {
         "title": title, "subject": subject, "week": data.week, "topics": views, "problems": data.problems,
+        "coverage": data.coverage,
         "articles": data.article_count, "stories": story_count, "now": now.astimezone(
             data.week.tz), "tz_name": str(data.week.tz), "fmt_when": fmt_when, "fmt_day": fmt_day,
         "problem_text": problem_text, "export_hint": export_hint, "source_title": data.source_title,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from newsmon.digests.coverage import SourceCoverage, source_coverage
 from newsmon.digests.week import Week, weeks_ending
 from newsmon.storage import digests as stored
 from newsmon.storage.engine import Session
@@ -64,6 +65,7 @@ class WeekData:
     topics: list[TopicWeek]
     problems: list[SourceProblem] = field(default_factory=list)
     source_titles: Mapping[str, str] = field(default_factory=dict)   # name -> what readers see
+    coverage: list[SourceCoverage] = field(default_factory=list)     # per source: complete, gaps, low volume
 
     @property
     def article_count(self) -> int:
@@ -77,17 +79,20 @@ class WeekData:
 
 def select_week(session: Session, week: Week, topics: Mapping[str, str],
                 sources: Mapping[str, str] | Sequence[str] = (), *, descriptions: Mapping[str, str] | None = None,
-                history_weeks: int = HISTORY_WEEKS) -> WeekData:
+                history_weeks: int = HISTORY_WEEKS, now: datetime | None = None) -> WeekData:
     """The digest data of `week` for `topics` (name -> title). `sources` are the configured sources, by
     name, or name -> title: they are listed with zero counts, and checked for silence and failures.
-    `descriptions` (topic name -> text) adds a line under a topic's title where it says more than the title."""
+    `descriptions` (topic name -> text) adds a line under a topic's title where it says more than the title.
+    `now` (when the week is being reported) limits the low-volume check to days that are over."""
     titles = dict(sources) if isinstance(sources, Mapping) else {n: n for n in sources}
     names = list(titles) or stored.source_names(session)
     topic_weeks = [_topic_week(session, week, name, names, history_weeks, title=title,
                                description=_subtitle(title, (descriptions or {}).get(name, "")))
                    for name, title in topics.items()]
+    coverage = source_coverage(session, {n: titles.get(n, n) for n in names}, week.start, week.end, week.tz,
+                               now or week.end)
     return WeekData(week=week, topics=topic_weeks, problems=source_problems(session, week, names),
-                    source_titles=titles)
+                    source_titles=titles, coverage=coverage)
 
 
 def _subtitle(title: str, description: str) -> str:

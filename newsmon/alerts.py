@@ -25,7 +25,7 @@ from typing import Any
 from newsmon.config import AlertsSettings, Config
 from newsmon.digests.mail import send_message
 from newsmon.errors import SendError
-from newsmon.storage import health, runs
+from newsmon.storage import coverage, health, runs
 from newsmon.storage.engine import Store
 from newsmon.storage.health import SourceHealth
 from newsmon.storage.models import SourceAlert
@@ -43,7 +43,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str        # alert | recovered
+    kind: str        # alert | recovered | gap
     source: str
     problem: str     # the problem that started (alert) or ended (recovered)
     detail: str
@@ -91,17 +91,33 @@ def check_alerts(cfg: Config, store: Store, now: datetime, *, send: Sender = sen
     sent: list[Notice] = []
     for kind in ("alert", "recovered"):
         group = [n for n in notices if n.kind == kind]
-        if group and _send(cfg, group, [by_name[n.source] for n in group], now, send):
+        if group and _send(cfg, group, build_message(group, [by_name[n.source] for n in group],
+                                                     sender=cfg.digest.sender, recipients=cfg.alerts.recipients,
+                                                     now=now), send):
             _remember(store, group, now)
             sent += group
-    return sent
+    return sent + _gap_alerts(cfg, store, now, send)
 
 
-def _send(cfg: Config, notices: Sequence[Notice], states: Sequence[SourceHealth], now: datetime,
-          send: Sender) -> bool:
+def _gap_alerts(cfg: Config, store: Store, now: datetime, send: Sender) -> list[Notice]:
+    """One email about the coverage gaps that cannot be filled and were not told yet; each is told once."""
+    with store.read() as s:
+        rows = coverage.unrecoverable_not_told(s)
+    if not rows:
+        return []
+    notices = [Notice("gap", r.source, "gap", f"{coverage.utc_span(r.gap.starts_at, r.gap.ends_at)} in what its "
+                      f"{r.kind} {r.url} listed: {r.gap.detail}") for r in rows]
+    if not _send(cfg, notices, gap_message(notices, sender=cfg.digest.sender, recipients=cfg.alerts.recipients,
+                                           now=now), send):
+        return []
+    with store.write() as s:
+        coverage.mark_told(s, [r.gap.id for r in rows], now)
+    return notices
+
+
+def _send(cfg: Config, notices: Sequence[Notice], message: EmailMessage, send: Sender) -> bool:
     """One email about `notices` (all of one kind); False if it could not be sent (tried after the next run)."""
     kind = notices[0].kind
-    message = build_message(notices, states, sender=cfg.digest.sender, recipients=cfg.alerts.recipients, now=now)
     password = os.environ.get(cfg.smtp.password_env) if cfg.smtp.username else None
     try:
         refused = send(message.as_bytes(), smtp=cfg.smtp, sender=cfg.digest.sender,
@@ -114,8 +130,8 @@ def _send(cfg: Config, notices: Sequence[Notice], states: Sequence[SourceHealth]
         log.warning("%s email: refused by the server for %s", kind, "; ".join(f"{a} ({r})"
                                                                              for a, r in refused.items()))
     for n in notices:
-        (log.warning if kind == "alert" else log.info)("%s: %s email sent to %s: %s", n.source, kind,
-                                                       ", ".join(cfg.alerts.recipients), n.detail)
+        (log.info if kind == "recovered" else log.warning)("%s: %s email sent to %s: %s", n.source, kind,
+                                                           ", ".join(cfg.alerts.recipients), n.detail)
     return True
 
 
@@ -155,6 +171,25 @@ def build_message(notices: Sequence[Notice], states: Sequence[SourceHealth], *, 
                   "the health of every source. You get this email once; another one says when it works again."]
     else:
         lines += ["Nothing more needs doing. `newsmon status` shows the health of every source."]
+    return _email(subject, lines, sender=sender, recipients=recipients, now=now)
+
+
+def gap_message(notices: Sequence[Notice], *, sender: str, recipients: Sequence[str], now: datetime
+                ) -> EmailMessage:
+    """A plain-text email about coverage gaps newsmon cannot fill: articles it will never see unless told where."""
+    names = list(dict.fromkeys(n.source for n in notices))
+    subject = (f"newsmon: {names[0]} has a gap it cannot fill" if len(notices) == 1 else
+               f"newsmon: {len(notices)} gaps it cannot fill: {', '.join(names)}")
+    lines = [f"{n.source}: gap {n.detail}" for n in notices]
+    lines += ["", "The articles published in such a gap are not stored: the feed no longer lists them, and the",
+              "source has no archive pages or sitemap configured to find them. Add `archives` or `sitemaps` to",
+              "the source in config.toml if the site has them, then `newsmon backfill --since DAY --source NAME`",
+              "recovers the days. `newsmon status` lists every gap; you get this email once per gap."]
+    return _email(subject, lines, sender=sender, recipients=recipients, now=now)
+
+
+def _email(subject: str, lines: Sequence[str], *, sender: str, recipients: Sequence[str], now: datetime
+           ) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTP)   # CRLF line ends, as sent
     message["Subject"] = subject
     message["From"] = sender

@@ -8,6 +8,7 @@ Heavy modules are imported inside the commands, so `newsmon --help` starts fast.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -196,8 +197,9 @@ def check(sources: tuple[str, ...]) -> None:
     from newsmon.console import print_lines, width
 
     cfg = _state().config
-    probes = asyncio.run(probe_sources(cfg, _sources(cfg, sources), datetime.now(UTC)))
-    print_lines(probe_lines(probes, width()))
+    selected = _sources(cfg, sources)
+    probes = asyncio.run(probe_sources(cfg, selected, datetime.now(UTC)))
+    print_lines(probe_lines(probes, width(), selected))
     sys.exit(EXIT_OK if all(p.ok for p in probes) else EXIT_PARTIAL)
 
 
@@ -431,3 +433,6 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(EXIT_PARTIAL)
+    except Exception as e:  # a bug: said in one line; the log file (and -vv) has where
+        logging.getLogger("newsmon").error("internal error", exc_info=e, extra={"in_summary": True})
+        _fail(f"internal error: {e!r} — a bug in newsmon; -vv or the [logging] file shows where", EXIT_PARTIAL)

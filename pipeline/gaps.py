@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from newsmon.pipeline.ingest import Clock, SourceReport
 from newsmon.pipeline.settings import SourceSettings
@@ -54,25 +54,22 @@ def gap_window(stored_before: datetime | None, listed: Iterable[datetime | None]
     return (stored_before, oldest) if oldest > stored_before else None
 
 
-def describe(start: datetime, end: datetime) -> str:
-    """'2026-11-26 03:00–2026-11-29 10:00 UTC': a gap's window for the summary line and the log."""
-    return f"{start.astimezone(UTC):%Y-%m-%d %H:%M}–{end.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
 def record_gap(store: Store, src: SourceSettings, source_id: int, discovery_url_id: int, kind: str,
-               window: tuple[datetime, datetime], rep: SourceReport, now: Clock) -> None:
-    """Keep the gap; one that no route can fill is unrecoverable at once (and said so)."""
+               window: tuple[datetime, datetime], rep: SourceReport, now: Clock) -> int:
+    """Keep the gap (its id is returned); one that no route can fill is unrecoverable at once (and said so)."""
     route = fill_route(src, kind)
     with store.write() as s:
         gap = coverage.open_gap(s, source_id, discovery_url_id, window[0], window[1], route or NO_ROUTE, now())
+        gap_id = gap.id
         if route is None:
-            coverage.finish_gap(s, gap.id, coverage.UNRECOVERABLE, now(), recovered=0, detail=CANNOT_FILL)
-    span = describe(*window)
+            coverage.finish_gap(s, gap_id, coverage.UNRECOVERABLE, now(), recovered=0, detail=CANNOT_FILL)
+    span = coverage.utc_span(*window)
     if route is None:
         rep.notes.append(f"gap {span} not recoverable: {CANNOT_FILL}")
         log.warning("%s: gap %s in what its %s listed; %s", src.name, span, kind, CANNOT_FILL)
     else:
         log.warning("%s: gap %s in what its %s listed; filling it from its %s", src.name, span, kind, route)
+    return gap_id
 
 
 @dataclass
@@ -95,7 +92,7 @@ class GapFill:
         stats = WalkStats(self.src.name, SourceReport(self.src.name))
         walk = SourceWalk(self.walker, self.src, self.source_id, stats, Window(gap.starts_at, gap.ends_at),
                           route="gap")
-        span = describe(gap.starts_at, gap.ends_at)
+        span = coverage.utc_span(gap.starts_at, gap.ends_at)
         finished = False
         try:
             finished = await walk.fill(gap.route, f"gap {gap.id}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 
 from newsmon.classifiers import Classifier
@@ -43,7 +43,7 @@ from newsmon.storage.models import DiscoveryURL
 
 log = logging.getLogger(__name__)
 
-MIN_FILL_SECONDS = 5.0   # a source's deadline leaving less than this after discovery: the gaps wait for next run
+MIN_FILL_SECONDS = 1.0   # a source's deadline leaving less than this after discovery: the gaps wait for next run
 
 
 async def run_sources(store: Store, sources: Sequence[SourceSettings], *, fetch: FetchSettings,
@@ -146,7 +146,11 @@ class SourceRun:
                     found[item.url] = Found(item, found[item.url].discovery_ids, found[item.url].route)
         self.reading = None
         self.rep.found = len(found)
-        retry_later, known = await self._ingest(list(found.values()))
+        known, settled = self._note_known(list(found.values()))
+        undated = self._find_gaps([row for row in rows if row.id in fetched and not fetched[row.id].not_modified],
+                                  found, known.keys() | settled, stored_before)
+        retry_later = await self._ingest(list(found.values()), known, settled)
+        self._date_gaps(undated, found)
         with self.store.write() as s:
             for row in rows:
                 page_read = fetched.get(row.id)
@@ -158,8 +162,6 @@ class SourceRun:
                     item_count=None if page_read.not_modified else count,
                     etag=page_read.headers.get("etag"), last_modified=page_read.headers.get("last-modified"),
                     keep_validators=row.id not in retry_later)
-        self._find_gaps([row for row in rows if row.id in fetched and not fetched[row.id].not_modified],
-                        found, known, stored_before)
 
     async def _read(self, row: DiscoveryURL) -> tuple[Page, list[Candidate]] | None:
         """The page and the candidates of one discovery URL; None (recorded and reported) if it failed."""
@@ -187,10 +189,9 @@ class SourceRun:
         log.info("%s: %s lists %d articles", src.name, row.url, len(items))
         return page, items
 
-    async def _ingest(self, found: list[Found]) -> tuple[set[int], dict[str, int]]:
-        """Store what is new; returns the discovery URL ids whose items must be seen again next run, and the
-        links that were stored before this run (url -> article id)."""
-        known, settled = self._note_known(found)
+    async def _ingest(self, found: list[Found], known: Mapping[str, int], settled: set[str]) -> set[int]:
+        """Store what is new (not `known`, not `settled`); returns the discovery URL ids whose items must be seen
+        again next run."""
         new = [f for f in found if f.candidate.url not in known and f.candidate.url not in settled]
         writer = BatchWriter(self.store, self.src.name, self.rep, self.stage.now)
         try:
@@ -198,7 +199,7 @@ class SourceRun:
                                              for f in new))
         finally:
             writer.flush()  # also on interruption: what was fetched and extracted is kept
-        return {du for f, transient in zip(new, results) if transient for du in f.discovery_ids}, known
+        return {du for f, transient in zip(new, results) if transient for du in f.discovery_ids}
 
     def _note_known(self, found: list[Found]) -> tuple[dict[str, int], set[str]]:
         """Of the links found, those already stored (url -> id: their summaries refreshed, their discovery URLs
@@ -226,22 +227,34 @@ class SourceRun:
             log.debug("%s: %d links refused before, not requested again", self.src.name, len(settled))
         return known, settled
 
-    def _find_gaps(self, rows: Sequence[DiscoveryURL], found: Mapping[str, Found], known: Mapping[str, int],
-                   stored_before: Mapping[int, datetime | None]) -> None:
-        """A gap for each URL read that lists nothing stored before, but found articles before (not the first
-        read): from the newest of those to the oldest it lists now."""
+    def _find_gaps(self, rows: Sequence[DiscoveryURL], found: Mapping[str, Found], seen: Set[str],
+                   stored_before: Mapping[int, datetime | None]) -> dict[int, list[str]]:
+        """A gap for each URL read that lists nothing `seen` before (stored, or refused for good), but found
+        articles before (not the first read): from the newest of those to the oldest it lists now. Found before
+        the new articles are stored, so that a run cut short by its deadline still keeps it. A listing page gives
+        no dates: its gap ends now until its articles are stored (`_date_gaps`); returns those gaps' ids with
+        their links."""
+        undated: dict[int, list[str]] = {}
         for row in rows:
             listed = [f.candidate.url for f in found.values() if row.id in f.discovery_ids]
-            before = stored_before.get(row.id)
-            if not listed or before is None or any(u in known for u in listed):
+            dates = [found[u].candidate.published for u in listed]
+            window = gaps.gap_window(stored_before.get(row.id), [d or self.stage.now() for d in dates],
+                                     known_listed=not listed or any(u in seen for u in listed))
+            if window is None:
                 continue
-            with self.store.read() as s:
-                dates = articles.stored_published(s, listed)   # the dates pages gave, now that they are stored
-            window = gaps.gap_window(before, [dates.get(u) or found[u].candidate.published for u in listed],
-                                     known_listed=False)
-            if window is not None:
-                gaps.record_gap(self.store, self.src, self.source_id, row.id, row.kind, window, self.rep,
-                                self.stage.now)
+            gap_id = gaps.record_gap(self.store, self.src, self.source_id, row.id, row.kind, window, self.rep,
+                                     self.stage.now)
+            if None in dates:
+                undated[gap_id] = listed
+        return undated
+
+    def _date_gaps(self, undated: Mapping[int, list[str]], found: Mapping[str, Found]) -> None:
+        """The end of a gap found in a listing: the oldest of its articles, now that they are stored."""
+        for gap_id, listed in undated.items():
+            with self.store.write() as s:
+                dates = [d for d in articles.stored_published(s, listed).values() if d is not None]
+                if dates:
+                    coverage.set_gap_end(s, gap_id, min(dates))
 
     async def _fill_gaps(self, left: float | None) -> None:
         """Fill the source's open gaps in the time `left` before its deadline; what does not fit goes on in

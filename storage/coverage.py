@@ -10,10 +10,10 @@ stored per day by which route — what tells a quiet week from a broken feed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from newsmon.storage.engine import Session
 from newsmon.storage.models import Article, CoverageGap, Discovery, DiscoveryURL, Run, RunSource, Source
@@ -26,6 +26,12 @@ class GapRow(NamedTuple):
     source: str
     url: str
     kind: str
+
+
+def utc_span(start: datetime, end: datetime) -> str:
+    """'2026-11-26 03:00–2026-11-29 10:00 UTC': how a gap's window is written in the log, the run's summary and
+    status."""
+    return f"{start.astimezone(UTC):%Y-%m-%d %H:%M}–{end.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def newest_from(session: Session, discovery_url_id: int) -> datetime | None:
@@ -62,32 +68,27 @@ def finish_gap(session: Session, gap_id: int, status: str, now: datetime, *, rec
 
 
 def gaps_between(session: Session, start: datetime, end: datetime) -> list[GapRow]:
-    """Gaps whose window overlaps [start, end), or that were found then, oldest first."""
-    rows = session.execute(
-        select(CoverageGap, Source.name, DiscoveryURL.url, DiscoveryURL.kind)
-        .join(Source, Source.id == CoverageGap.source_id)
-        .join(DiscoveryURL, DiscoveryURL.id == CoverageGap.discovery_url_id)
-        .where(or_((CoverageGap.starts_at < end) & (CoverageGap.ends_at > start),
-                   (CoverageGap.found_at >= start) & (CoverageGap.found_at < end)))
-        .order_by(CoverageGap.starts_at, CoverageGap.id)).all()
-    return [GapRow(gap, source, url, kind) for gap, source, url, kind in rows]
+    """Gaps whose window overlaps [start, end), oldest first."""
+    return _gap_rows(session, (CoverageGap.starts_at < end) & (CoverageGap.ends_at > start))
 
 
 def gaps_for_status(session: Session, closed_since: datetime) -> list[GapRow]:
     """Open and unrecoverable gaps, and those closed since `closed_since`, oldest first."""
-    rows = session.execute(
-        select(CoverageGap, Source.name, DiscoveryURL.url, DiscoveryURL.kind)
-        .join(Source, Source.id == CoverageGap.source_id)
-        .join(DiscoveryURL, DiscoveryURL.id == CoverageGap.discovery_url_id)
-        .where(or_(CoverageGap.status != CLOSED, CoverageGap.closed_at >= closed_since))
-        .order_by(CoverageGap.starts_at, CoverageGap.id)).all()
-    return [GapRow(gap, source, url, kind) for gap, source, url, kind in rows]
+    return _gap_rows(session, or_(CoverageGap.status != CLOSED, CoverageGap.closed_at >= closed_since))
 
 
 def unrecoverable_not_told(session: Session) -> list[GapRow]:
     """Gaps that cannot be filled and that the admins were not told about yet."""
-    return [row for row in gaps_for_status(session, datetime.max)
-            if row.gap.status == UNRECOVERABLE and row.gap.alerted_at is None]
+    return _gap_rows(session, (CoverageGap.status == UNRECOVERABLE) & CoverageGap.alerted_at.is_(None))
+
+
+def _gap_rows(session: Session, where: ColumnElement[bool]) -> list[GapRow]:
+    rows = session.execute(
+        select(CoverageGap, Source.name, DiscoveryURL.url, DiscoveryURL.kind)
+        .join(Source, Source.id == CoverageGap.source_id)
+        .join(DiscoveryURL, DiscoveryURL.id == CoverageGap.discovery_url_id)
+        .where(where).order_by(CoverageGap.starts_at, CoverageGap.id)).all()
+    return [GapRow(gap, source, url, kind) for gap, source, url, kind in rows]
 
 
 def mark_told(session: Session, gap_ids: Sequence[int], now: datetime) -> None:
@@ -110,3 +111,10 @@ def runs_since(session: Session, since: datetime) -> list[tuple[str, datetime, b
         select(Source.name, Run.started_at, RunSource.errors).join(RunSource, RunSource.source_id == Source.id)
         .join(Run, Run.id == RunSource.run_id)
         .where(Run.started_at >= since, Run.command == "run", Run.status.in_(("ok", "partial", "failed")))).all()]
+
+
+def set_gap_end(session: Session, gap_id: int, ends_at: datetime) -> None:
+    """A gap found in a listing ends at its oldest article, known once the articles are stored."""
+    gap = session.get(CoverageGap, gap_id)
+    if gap is not None and gap.starts_at < ends_at < gap.ends_at:
+        gap.ends_at = ends_at

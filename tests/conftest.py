@@ -64,7 +64,9 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True, timeout=120)
+    # env given whole: the C-level environment may hold COLUMNS/LINES that a terminal library set behind os.environ
+    proc = subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ))
     return proc.returncode, proc.stdout, proc.stderr
 
 

@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pytest
 from newsmon.demo.configs import write_config
 from newsmon.demo.generated import generated_articles
 from newsmon.demo.sites import SampleSites
-from tests.conftest import run_cli
+from tests.conftest import LocalSMTP, run_cli
 
 PER_DAY = 40                           # articles a day per site, as on the real sites
 HISTORY_START = datetime(2026, 11, 2)  # Baku time, a Monday
@@ -99,3 +99,113 @@ def test_the_first_run_after_a_three_day_outage_stores_every_article_of_it(tmp_p
     assert not [r.path for r in sites.requests if "archive" in r.path or "sitemap" in r.path
                 or "page=2" in r.path or "robots.txt" in r.path]
     assert "gap" not in out
+
+
+def test_a_gap_bigger_than_a_runs_deadline_is_filled_over_the_next_runs_without_asking_twice(
+        tmp_path: Path, sites: SampleSites) -> None:
+    records = [r for r in archive(4) if r["site"] == "newsaz"]
+    outage_start = HISTORY_START + timedelta(days=1)
+    publish(sites, [r for r in records if published(r).replace(tzinfo=None) < outage_start])
+    newsaz = [s for s in sites.source_config() if s["name"] == "newsaz"]
+    config = write_config(tmp_path, newsaz, fetch={"per_host_delay_seconds": 0.1},
+                          extra='[schedule]\nsource_deadline = "4s"\n')
+    assert run_cli("--config", str(config), "run")[0] == 0
+    during = [r for r in records if published(r).replace(tzinfo=None) >= outage_start]
+    publish(sites, during)
+    sites.clear_requests()
+    outputs = []
+    for _ in range(12):
+        code, out, err = run_cli("--config", str(config), "run")
+        outputs.append(out)
+        assert code == 0, out + err
+        if "goes on next run" not in out and "waits for the next run" not in out:
+            break
+    assert len(outputs) > 2, "the gap was meant to take more than one run"
+    assert {sites.article_url(r) for r in during} <= stored_urls(tmp_path)
+    asked = Counter(r.path for r in sites.requests if r.path != "/newsaz/news?page=1" and r.path != "/robots.txt")
+    # a finished page, a stored article: never requested again. What a deadline cut half-way (the page being
+    # read, the articles in flight, at most 5 with 2 extraction workers) is requested again, once.
+    again = [p for p, n in asked.items() if n > 1]
+    assert all(asked[p] == 2 for p in again), asked
+    assert len([p for p in again if not ARTICLE.match(p)]) <= len(outputs) - 1
+    assert len([p for p in again if ARTICLE.match(p)]) <= 5 * (len(outputs) - 1)
+    assert "articles recovered" in outputs[-1] and "so far" not in outputs[-1]
+
+
+def outage(tmp_path: Path, sites: SampleSites, *, feed_only: bool, extra: str = "") -> tuple[Path, list[Any]]:
+    """History, a first run, then a three-day outage; trend without archives when `feed_only`."""
+    records = archive(4)
+    outage_start = HISTORY_START + timedelta(days=1)
+    publish(sites, [r for r in records if published(r).replace(tzinfo=None) < outage_start])
+    sources = sites.source_config()
+    if feed_only:
+        del sources[0]["archives"]
+    config = write_config(tmp_path, sources, fetch={"per_host_delay_seconds": 0.0}, extra=extra)
+    assert run_cli("--config", str(config), "run")[0] == 0
+    during = [r for r in records if published(r).replace(tzinfo=None) >= outage_start]
+    publish(sites, during)
+    return config, during
+
+
+def test_a_gap_a_feed_alone_cannot_fill_is_named_by_status_the_digest_and_one_alert(
+        tmp_path: Path, sites: SampleSites, smtp: LocalSMTP) -> None:
+    config, during = outage(tmp_path, sites, feed_only=True,
+                            extra='[alerts]\nrecipients = ["admin@example.org"]\n' + smtp.toml())
+    code, out, err = run_cli("--config", str(config), "run")
+    assert code == 0, out + err
+    trend_line = next(line for line in out.splitlines() if line.startswith("trend:"))
+    assert "not recoverable: no archive or sitemap configured" in trend_line
+    stored = stored_urls(tmp_path)
+    assert {sites.article_url(r) for r in during if r["site"] != "trend"} <= stored   # the others are filled
+    missing = [r for r in during if r["site"] == "trend" and sites.article_url(r) not in stored]
+    assert len(missing) == PER_DAY * 3 - 25
+
+    code, out, err = run_cli("--config", str(config), "status")
+    assert code == 0, err
+    assert re.search(r"gap in trend's feed \S+\n\s+.*: not recoverable: no archive or sitemap", out), out
+    doc = json.loads(run_cli("--config", str(config), "status", "--json")[1])
+    (trend_gap,) = [g for g in doc["gaps"] if g["source"] == "trend"]
+    assert trend_gap["status"] == "unrecoverable" and trend_gap["route"] == "none"
+    assert {g["source"]: g["status"] for g in doc["gaps"]} == {"trend": "unrecoverable", "azernews": "closed",
+                                                                "newsaz": "closed"}
+
+    code, out, err = run_cli("--config", str(config), "digest", "--week", "2026-W45", "--dry-run", "--out",
+                             str(tmp_path / "out"))
+    assert code == 0, err
+    text = (tmp_path / "out" / "digest-2026-W45.txt").read_text(encoding="utf-8")
+    coverage = text[text.index("== Coverage =="):text.index("== Sources ==")]
+    assert re.search(r"trend: gap \w{3} \d\d:\d\d–\w{3} \d\d:\d\d not recoverable: no archive or sitemap", coverage)
+    assert re.search(r"azernews: gap .*, \d+ articles recovered", coverage)
+    assert re.search(r"newsaz: gap .*, \d+ articles recovered", coverage)
+
+    alerts = [m for m in smtp.messages if "gap" in m["Subject"]]
+    assert [m["Subject"] for m in alerts] == ["newsmon: trend has a gap it cannot fill"]
+    assert "no archive or sitemap configured" in alerts[0].get_content()
+    assert run_cli("--config", str(config), "run")[0] == 0             # told once, not at every run
+    assert len([m for m in smtp.messages if "gap" in m["Subject"]]) == 1
+
+
+def test_the_digest_says_which_weeks_were_complete(tmp_path: Path, sites: SampleSites) -> None:
+    config, _ = outage(tmp_path, sites, feed_only=False)
+    assert run_cli("--config", str(config), "run")[0] == 0
+    lines = {}
+    for week in ("2026-W44", "2026-W45"):
+        code, out, err = run_cli("--config", str(config), "digest", "--week", week, "--dry-run", "--out",
+                                 str(tmp_path / "out"))
+        assert code == 0, err
+        text = (tmp_path / "out" / f"digest-{week}.txt").read_text(encoding="utf-8")
+        lines[week] = text[text.index("== Coverage =="):text.index("== Sources ==")].splitlines()[1:4]
+    assert lines["2026-W44"] == ["trend: complete", "azernews: complete", "newsaz: complete"]
+    assert all(re.fullmatch(r"\w+: gap \w{3} \d\d:\d\d–\w{3} \d\d:\d\d, \d+ articles recovered", line)
+               for line in lines["2026-W45"]), lines["2026-W45"]
+
+
+def test_check_says_what_each_source_can_recover(tmp_path: Path, sites: SampleSites) -> None:
+    sources = sites.source_config()
+    del sources[0]["archives"]
+    config = write_config(tmp_path, sources)
+    code, out, err = run_cli("--config", str(config), "check")
+    recovers = [line.strip() for line in out.splitlines() if line.strip().startswith("recovers")]
+    assert recovers == ["recovers gaps in its feeds: none (a feed alone; add archives or sitemaps to recover them)",
+                        "recovers gaps in its feeds: from its sitemaps",
+                        "recovers gaps in its listing pages: from the pages after page 1"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from newsmon.config import Config
 from newsmon.errors import FetchError, ParseError
 from newsmon.pipeline.discover import parse_feed, parse_listing, parse_sitemap
 from newsmon.pipeline.fetch import Fetcher
+from newsmon.pipeline.gaps import fill_route
 from newsmon.pipeline.settings import SourceSettings
 from newsmon.pipeline.urls import host_of, listing_page
 
@@ -72,10 +74,25 @@ async def _probe_source(cfg: Config, fetcher: Fetcher, src: SourceSettings, toda
     return out
 
 
-def probe_lines(probes: list[Probe], width: int = 80) -> list[tuple[str, bool]]:
+def recovery(src: SourceSettings) -> tuple[str, bool]:
+    """What the source can recover after an outage longer than its feed or listing page holds (a coverage
+    gap), and whether it can recover everything."""
+    ways = []
+    if src.listings:
+        ways.append("gaps in its listing pages: from the pages after page 1")
+    if src.feeds:
+        route = fill_route(src, "feed")
+        ways.append(f"gaps in its feeds: from its {route}" if route else
+                    "gaps in its feeds: none (a feed alone; add archives or sitemaps to recover them)")
+    return "; ".join(ways), all(not w.endswith("recover them)") for w in ways)
+
+
+def probe_lines(probes: list[Probe], width: int = 80, sources: Sequence[SourceSettings] = ()
+                ) -> list[tuple[str, bool]]:
     """(line, bad): per source, a line per URL — kind, HTTP status, items, newest item, then the URL whole —
-    and the problem, if any, on the lines below it."""
+    and the problem, if any, on the lines below it; then what the source can recover after an outage."""
     out: list[tuple[str, bool]] = [("kind     status items  newest item                url", False)]
+    settings = {src.name: src for src in sources}
     for source in dict.fromkeys(p.source for p in probes):
         out.append((source, False))
         for p in (p for p in probes if p.source == source):
@@ -86,4 +103,8 @@ def probe_lines(probes: list[Probe], width: int = 80) -> list[tuple[str, bool]]:
             out += [(line, not p.ok) for line in textwrap.wrap(problem, width=max(width, 40),
                                                                initial_indent=" " * 11, subsequent_indent=" " * 11,
                                                                break_long_words=False, break_on_hyphens=False)]
+        if source in settings:
+            text, complete = recovery(settings[source])
+            out += [(line, not complete) for line in textwrap.wrap(
+                f"recovers {text}", width=max(width, 40), initial_indent="  ", subsequent_indent="    ")]
     return out

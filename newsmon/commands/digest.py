@@ -130,7 +130,7 @@ def _build(cfg: Config, store: Store, week: Week, now: datetime) -> _Built:
     descriptions = {t: str(cfg.topics.get(t, {}).get("description") or "") for t in topics}
     with store.read() as s:
         data = select_week(s, week, {t: cfg.topic_title(t) for t in topics},
-                           {src.name: src.title for src in cfg.sources}, descriptions=descriptions)
+                           {src.name: src.title for src in cfg.sources}, descriptions=descriptions, now=now)
     digest = render_digest(data, now=now, title=cfg.digest.title, max_stories=cfg.digest.max_stories)
     message = build_message(digest, sender=cfg.digest.sender, recipients=recipients, message_id=message_id, now=now)
     return _Built(raw=message.as_bytes(), message=message, recipients=recipients, topics=topics,

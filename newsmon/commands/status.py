@@ -12,19 +12,22 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from newsmon import alerts
 from newsmon.config import Config
+from newsmon.digests.coverage import SourceCoverage, source_coverage
 from newsmon.digests.week import Week, week_of, weeks_ending
-from newsmon.storage import articles, health, runs
+from newsmon.storage import articles, coverage, health, runs
 from newsmon.storage import digests as stored_digests
 from newsmon.storage.engine import Session
 from newsmon.storage.health import SourceHealth, URLHealth
 from newsmon.storage.models import DigestOutbox, SourceAlert
 
 WEEKS_SHOWN = 4
+COVERAGE_DAYS = 7        # days shown per source in the coverage section
+GAPS_CLOSED_DAYS = 14    # closed gaps stay listed this long
 INDENT = "  "
 
 
@@ -56,6 +59,8 @@ def status_lines(session: Session, cfg: Config, now: datetime, *, width: int = 8
     open_alerts = health.open_alerts(session)
     sections = [("Sources", [line for h in states
                              for line in _source(h, titles.get(h.name, h.name), open_alerts.get(h.name), now)]),
+                (f"Coverage (the last {COVERAGE_DAYS} days, {cfg.digest.timezone.key})",
+                 list(_coverage(session, cfg, now))),
                 ("Recent runs", list(_runs(session, now))),
                 ("Stored articles", list(_counts(session, now))),
                 (f"Per week ({cfg.digest.timezone.key})", list(_weeks(session, cfg, now))),
@@ -120,6 +125,32 @@ def _url(u: URLHealth, now: datetime) -> Iterator[Line]:
 def _without_url(error: str, url: str) -> str:
     """An error as stored starts with the URL it is about; under that URL it need not say it again."""
     return error.removeprefix(f"{url}: ") or error
+
+
+def coverage_of(session: Session, cfg: Config, now: datetime) -> list[SourceCoverage]:
+    """Each source's coverage of the last COVERAGE_DAYS days (today included), in the digest time zone."""
+    tz = cfg.digest.timezone
+    start = datetime.combine(now.astimezone(tz).date() - timedelta(days=COVERAGE_DAYS - 1), time(), tz)
+    return source_coverage(session, {src.name: src.title for src in cfg.sources}, start, now, tz, now)
+
+
+def _coverage(session: Session, cfg: Config, now: datetime) -> Iterator[Line]:
+    for c in coverage_of(session, cfg, now):
+        yield Line(f"{INDENT}{c.name} ({c.title}): {c.line()}", bad=not c.complete)
+        days = " · ".join(f"{day:%a} {sum(routes.values())}" + (f" ({_routes(routes)})" if len(routes) > 1 else "")
+                          for day, routes in c.days)
+        yield Line(f"{INDENT * 2}{days}")
+    for row in coverage.gaps_for_status(session, now - timedelta(days=GAPS_CLOSED_DAYS)):
+        gap = row.gap
+        state = {"closed": f"filled, {gap.recovered} articles recovered",
+                 "unrecoverable": f"not recoverable: {gap.detail}"}.get(gap.status, f"being filled from its "
+                                                                       f"{gap.route}, {gap.recovered} so far")
+        yield Line(f"{INDENT}gap in {row.source}'s {row.kind} {row.url}", bad=gap.status != "closed")
+        yield Line(f"{INDENT * 2}{coverage.utc_span(gap.starts_at, gap.ends_at)}: {state}", bad=gap.status != "closed")
+
+
+def _routes(routes: Counter[str]) -> str:
+    return ", ".join(f"{route} {n}" for route, n in routes.most_common())
 
 
 def _runs(session: Session, now: datetime) -> Iterator[Line]:
@@ -201,6 +232,13 @@ def status_json(session: Session, cfg: Config, now: datetime) -> dict[str, Any]:
         "last_digest": None if sent is None else {
             "week": sent.week, "sent_at": sent.sent_at.isoformat(), "subject": sent.subject,
             "recipients": len(sent.recipients), "articles": sent.articles, "message_id": sent.message_id},
+        "coverage": [c.as_json() for c in coverage_of(session, cfg, now)],
+        "gaps": [{"source": row.source, "url": row.url, "found_in": row.kind, "start": row.gap.starts_at.isoformat(),
+                  "end": row.gap.ends_at.isoformat(), "found_at": row.gap.found_at.isoformat(),
+                  "status": row.gap.status, "route": row.gap.route, "recovered": row.gap.recovered,
+                  "detail": row.gap.detail,
+                  "closed_at": row.gap.closed_at.isoformat() if row.gap.closed_at else None}
+                 for row in coverage.gaps_for_status(session, now - timedelta(days=GAPS_CLOSED_DAYS))],
         "outbox": [{"week": row.week, "subject": row.subject, "recipients": len(row.recipients),
                     "kept_at": row.created_at.isoformat(), "attempts": row.attempts, "last_error": row.last_error,
                     "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None}
