@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +209,43 @@ def test_check_says_what_each_source_can_recover(tmp_path: Path, sites: SampleSi
     assert recovers == ["recovers gaps in its feeds: none (a feed alone; add archives or sitemaps to recover them)",
                         "recovers gaps in its feeds: from its sitemaps",
                         "recovers gaps in its listing pages: from the pages after page 1"]
+
+
+def test_a_day_far_below_the_usual_volume_is_flagged_in_status_and_the_digest(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from newsmon.storage import articles, runs
+    from newsmon.storage.engine import open_store
+
+    baku = ZoneInfo("Asia/Baku")
+    today = datetime.now(UTC).astimezone(baku).date()
+    low_day = today - timedelta(days=2)
+    config = write_config(tmp_path, [{"name": "trend", "feeds": ["http://nosuch.invalid/feed.rss"]}])
+    with open_store(f"sqlite:///{tmp_path / 'newsmon.db'}") as store, store.write() as s:
+        sid = runs.source_ids(s, ["trend"])["trend"]
+        for back in range(20, 0, -1):
+            day = today - timedelta(days=back)
+            noon = datetime.combine(day, datetime.min.time(), baku) + timedelta(hours=12)
+            run_id = runs.start_run(s, "run", noon)
+            runs.save_run_source(s, run_id, sid, new=0, updated=0, unchanged=0, failed=0, errors=[])
+            runs.finish_run(s, run_id, "ok", noon)
+            for i in range(5 if day == low_day else PER_DAY):
+                when = datetime.combine(day, datetime.min.time(), baku) + timedelta(minutes=30 * i)
+                articles.store_article(s, articles.NewArticle(
+                    source_id=sid, url=f"https://trend.example/{day}/{i}", title="t", author="", published=when,
+                    fetched=when, text="x", summary="", language="en", extraction="article", route="feed"), None,
+                    when)
+    doc = json.loads(run_cli("--config", str(config), "status", "--json")[1])
+    (trend,) = doc["coverage"]
+    assert trend["low_volume"] == [{"day": low_day.isoformat(), "articles": 5, "usual": 40.0}]
+    day_counts = {d["day"]: d["articles"] for d in trend["days"]}
+    assert day_counts[low_day.isoformat()] == 5 and trend["days"][-1]["day"] == today.isoformat()
+    code, out, err = run_cli("--config", str(config), "status")
+    assert f"trend (trend): low volume {low_day:%a} (5 articles, usually 40)" in out, out
+    iso = low_day.isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    code, out, err = run_cli("--config", str(config), "digest", "--week", week, "--dry-run", "--out",
+                             str(tmp_path / "out"))
+    assert code == 0, err
+    text = (tmp_path / "out" / f"digest-{week}.txt").read_text(encoding="utf-8")
+    assert f"trend: low volume {low_day:%a} (5 articles, usually 40)" in text
