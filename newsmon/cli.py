@@ -179,10 +179,10 @@ def run(sources: tuple[str, ...]) -> None:
             cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=classifier)))
     assert report is not None
     for rep in report.sources:
-        if rep.ok:
-            _echo(rep.line())
-        else:
+        if rep.worth_telling:
             click.echo(rep.line(), err=_state().quiet)
+        else:
+            _echo(rep.line())
     sys.exit(report.exit_code)
 
 

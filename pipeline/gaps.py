@@ -66,6 +66,7 @@ def record_gap(store: Store, src: SourceSettings, source_id: int, discovery_url_
     span = coverage.utc_span(*window)
     if route is None:
         rep.notes.append(f"gap {span} not recoverable: {CANNOT_FILL}")
+        rep.lost = True
         log.warning("%s: gap %s in what its %s listed; %s", src.name, span, kind, CANNOT_FILL)
     else:
         log.warning("%s: gap %s in what its %s listed; filling it from its %s", src.name, span, kind, route)

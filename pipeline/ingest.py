@@ -53,10 +53,16 @@ class SourceReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # coverage: gaps found, filled, or that cannot be filled
+    lost: bool = False      # a gap that cannot be filled: articles missed for good, which a user must hear of
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.errors
+
+    @property
+    def worth_telling(self) -> bool:
+        """Said even with -q: a failure, or articles missed for good."""
+        return not self.ok or self.lost
 
     def line(self) -> str:
         """One line for the terminal. A source with an error failed, whatever its counts: the error comes

@@ -115,7 +115,7 @@ class Daemon:
                                                 now=self.clock, alert=lambda: not self.stopping.is_set())
             outcome = "stopped" if report is None else ("ok" if report.exit_code == 0 else "partial")
             for rep in report.sources if report is not None else ():
-                (log.info if rep.ok else log.warning)("run: %s", rep.line())
+                (log.warning if rep.worth_telling else log.info)("run: %s", rep.line())
         except LockedError as e:
             outcome = "skipped"
             log.warning("run skipped: %s", e)
