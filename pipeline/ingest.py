@@ -114,11 +114,13 @@ class ArticleStage:
     extractor: ExtractorPool
     classifier: Classifier | None
     now: Clock
-    in_flight: asyncio.Semaphore = field(init=False)
+    in_flight: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        # pages fetched and not yet extracted: enough to keep every worker busy, few enough to bound memory
-        self.in_flight = asyncio.Semaphore(self.extractor.workers * 2 + 1)
+    def _in_flight(self, source: str) -> asyncio.Semaphore:
+        """Pages of one source fetched and not yet extracted: enough to keep every worker busy, few enough
+        to bound memory. Per source, so that one source waiting out its host's politeness delay never holds
+        up another source on another host."""
+        return self.in_flight.setdefault(source, asyncio.Semaphore(self.extractor.workers * 2 + 1))
 
     async def ingest(self, src: SourceSettings, source_id: int, found: Found, rep: SourceReport, sink: Sink
                      ) -> bool:
@@ -127,7 +129,7 @@ class ArticleStage:
         c = found.candidate
         try:
             check_url(c.link, src.allowed_hosts)
-            async with self.in_flight:
+            async with self._in_flight(src.name):
                 page = await self.fetcher.get(c.link, allowed_hosts=src.allowed_hosts)
                 rep.fetched += 1
                 extracted = await self.extractor.extract(page.content, page.headers.get("content-type", ""),
