@@ -6,8 +6,10 @@ classifies every article of every feed. An article goes through, cheapest first:
 1. the prefilter (``matcher.Prefilter``), when every topic needs some group of few terms (the shipped rules
    all need the SCO group): if none of those terms can occur, nothing else is done, which is the fate of
    most articles of a news stream;
-2. one pass of the combined pattern over title and body, then a cached answer per distinct stretch found
-   ("Azerbaijan", "SCO" recur in thousands of articles): which topic, group and term each one is;
+2. one pass of the combined matcher over title and body (``matcher.Matcher``: Aho-Corasick for where terms
+   may start, the trie's regex only there), each distinct stretch found with its places, then a cached answer
+   per distinct stretch ("Azerbaijan", "SCO" recur in thousands of articles): which topic, group and term
+   each one is;
 3. the group rules of all topics at once, as bit operations (``_Rules``); only topics whose rule holds are
    scored, and only those that reach their threshold get terms and snippets;
 4. snippets, for the first few matches of each such topic, sharing the sentence look-ups between topics.
@@ -45,6 +47,7 @@ _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”»)\]]*(?=\s)|\n")
 _SENTENCE_MARKS = ".!?…"
 _SENTENCE_ENDS = [re.compile(re.escape(c) + r"[\"'”»)\]]*(?=\s)") for c in _SENTENCE_MARKS] + [re.compile("\n")]
+_NOTHING: list[tuple[int, int, int]] = []  # shared, never changed
 _CLOSERS = frozenset("\"'”»)]")
 
 
@@ -102,33 +105,25 @@ class _Stretch(NamedTuple):
 
     present: int
     topics: tuple[_Resolved, ...]
-
-
-class _Scan:
-    """One pass of the combined pattern over a text: where each stretch was found; and the raw-regex matches."""
-
-    __slots__ = ("raw", "spans", "text")
-
-    def __init__(self, text: str, spans: list[tuple[int, int]], raw: list[tuple[int, int, int]]) -> None:
-        self.text = text
-        self.spans = spans
-        self.raw = raw
+    counted: int  # bit t: topic t has a counted match here (its _Resolved has counts)
 
 
 class _Part:
-    """The title or the body of an article as the topics see it, worked out step by step: ``seen``, each
-    distinct stretch found with where it starts, and ``present``, their (group, topic) bits; ``raw``, the
-    topics a raw regex touched, which are counted with positions instead; ``hits``, once the candidate
+    """The title or the body of an article as the topics see it, worked out step by step: where the raw
+    regexes matched (``found``: start, end, term uid); ``seen``, each distinct stretch the combined matcher
+    found, with where it starts (each time it occurs), and ``present``, their (group, topic) bits; ``raw``,
+    the topics a raw regex touched, which are counted with positions instead; ``hits``, once the candidate
     topics are known, the stretches that count for each; ``positioned``, a topic's matches with their
     places, when first needed."""
 
-    __slots__ = ("hits", "positioned", "present", "raw", "scan", "seen")
+    __slots__ = ("found", "hits", "positioned", "present", "raw", "seen", "text")
 
-    def __init__(self, scan: _Scan, seen: list[tuple[_Stretch, list[int]]], present: int, raw: set[int]) -> None:
-        self.scan = scan
-        self.seen = seen
-        self.present = present
-        self.raw = raw
+    def __init__(self, text: str, found: list[tuple[int, int, int]]) -> None:
+        self.text = text
+        self.found = found
+        self.seen: list[tuple[_Stretch, list[int]]] = []
+        self.present = 0
+        self.raw: set[int] = set()
         self.hits: dict[int, list[tuple[_Resolved, list[int]]]] = {}
         self.positioned: dict[int, list[_Item]] = {}
 
@@ -164,22 +159,24 @@ class Classifier:
 
     def classify(self, title: str, text: str) -> dict[str, TopicMatch]:
         """Only topics whose rule holds and whose score reaches the threshold, in config order."""
-        scans = self._scan(_normalize(" ".join(title.split())), _normalize(text))
-        if scans is None:
+        parts = self._scan(_normalize(" ".join(title.split())), _normalize(text))
+        if parts is None:
             return {}
-        head, body = self._part(scans[0]), self._part(scans[1])
+        head, body = parts
         candidates = self._candidates(head, body)
         if not candidates:
             return {}
-        wanted = set(candidates)
-        head.hits = _hits_by_topic(head.seen, wanted)
-        body.hits = _hits_by_topic(body.seen, wanted)
+        wanted = _bits(candidates)
+        if head.seen:
+            head.hits = _hits_by_topic(head.seen, wanted)
+        if body.seen:
+            body.hits = _hits_by_topic(body.seen, wanted)
         passed = [(t, score) for t in candidates if (score := self._score(t, head, body)) is not None]
         return self._matches(passed, head, body) if passed else {}
 
     # -- the steps of classify --------------------------------------------------------------------------
 
-    def _scan(self, head_text: str, body_text: str) -> tuple[_Scan, _Scan] | None:
+    def _scan(self, head_text: str, body_text: str) -> tuple[_Part, _Part] | None:
         """Where terms occur in the title and in the body; None if nowhere, which the prefilter often tells
         without a scan."""
         # title + NUL + text: scanned in one pass (see Matcher.spans_of_pair), lower-cased once for both uses
@@ -188,46 +185,69 @@ class Classifier:
         lowered = lower_view(joined) if gate is not None and gate.lowers else None
         if gate is not None and not gate.maybe_in(head_text, body_text, joined, lowered):
             return None
-        head_spans, body_spans = self._matcher.spans_of_pair(head_text, body_text, joined, lowered)
-        raw_terms = self._matcher.raw
-        head = _Scan(head_text, head_spans, self._raw_matches(head_text) if raw_terms else [])
-        body = _Scan(body_text, body_spans, self._raw_matches(body_text) if raw_terms else [])
-        if not (head_spans or body_spans or head.raw or body.raw):
+        matcher = self._matcher
+        head_spans, body_spans = matcher.spans_of_pair(head_text, body_text, joined, lowered)
+        head_found = body_found = _NOTHING
+        if matcher.raw:
+            head_found = self._raw_matches(head_text)
+            body_found = self._raw_matches(body_text)
+        if not (head_spans or body_spans or head_found or body_found):
             return None
-        return head, body
+        return self._part(head_text, head_spans, head_found), self._part(body_text, body_spans, body_found)
 
-    def _part(self, scan: _Scan) -> _Part:
-        seen, present = self._seen(scan)
-        return _Part(scan, seen, present, self._raw_topics(scan))
+    def _part(self, text: str, spans: list[tuple[int, int]], found: list[tuple[int, int, int]]) -> _Part:
+        part = _Part(text, found)
+        if spans:
+            part.seen, part.present = self._seen(text, spans)
+        if found:  # the topics a raw regex touched, which must be counted with positions instead
+            uses = self._uses
+            part.raw = {u.topic for _s, _e, uid in found for u in uses[uid]}
+        return part
 
     def _candidates(self, head: _Part, body: _Part) -> list[int]:
         """Topics whose rule holds on the groups present, in config order; those a raw regex touched are
         all candidates, to be checked one by one with positions (a regex match may overlap a plain one and
         push it out)."""
-        candidates = self._rules.holding(head.present | body.present)
-        raw_topics = head.raw | body.raw
-        if raw_topics:
+        present = head.present | body.present
+        candidates = self._rules.holding(present) if present else []
+        if head.raw or body.raw:
+            raw_topics = head.raw | body.raw
             candidates = sorted(set(candidates).difference(raw_topics) | raw_topics)
         return candidates
 
     def _score(self, t: int, head: _Part, body: _Part) -> float | None:
         """The score of candidate topic ``t``; None if its rule, threshold or proximity rule is not met."""
         spec = self.specs[t]
-        # the score adds up in the order the per-text tallies always used, so it is the same float
-        score, mask = self._tally(head, t, spec.title_weight, 0.0, 0)
-        score, mask = self._tally(body, t, 1.0, score, mask)
-        if (t in head.raw or t in body.raw) and not self._rules.holds(t, mask):
-            return None
+        if t in head.raw or t in body.raw:
+            score, mask = self._tally(head, t, spec.title_weight, 0.0, 0)
+            score, mask = self._tally(body, t, 1.0, score, mask)
+            if not self._rules.holds(t, mask):
+                return None
+        else:  # the rule holds (see _candidates): the same tally without positions or groups
+            score = 0.0
+            hits = head.hits.get(t)
+            if hits is not None:
+                subtotal = 0.0
+                for r, starts in hits:
+                    subtotal += r.score * len(starts)
+                score += subtotal * spec.title_weight
+            hits = body.hits.get(t)
+            if hits is not None:
+                subtotal = 0.0
+                for r, starts in hits:
+                    subtotal += r.score * len(starts)
+                score += subtotal * 1.0
         if score < spec.threshold - 1e-9:
             return None
-        if spec.near and not (_near(spec, head.scan.text, self._items(head, t))
-                              or _near(spec, body.scan.text, self._items(body, t))):
+        if spec.near and not (_near(spec, head.text, self._items(head, t))
+                              or _near(spec, body.text, self._items(body, t))):
             return None
         return score
 
     def _tally(self, part: _Part, t: int, factor: float, score: float, mask: int) -> tuple[float, int]:
         """``score`` and ``mask`` (a bit per group matched) with the matches of topic ``t`` in one part
-        added, each weighing ``factor`` times its own weight."""
+        added, each weighing ``factor`` times its own weight; the score adds up in the order the per-text
+        tallies always used, so it is the same float."""
         if t in part.raw:
             for it in self._items(part, t):
                 score += it.weight * factor
@@ -243,14 +263,14 @@ class Classifier:
         return score, mask
 
     def _matches(self, passed: list[tuple[int, float]], head: _Part, body: _Part) -> dict[str, TopicMatch]:
-        found = {t: _snippet_places(body, t) for t, _score in passed}
-        snippets = _Snippets(body.scan.text, head.scan.text, found.values())
+        found = [_snippet_places(body, t) for t, _score in passed]
+        snippets = _Snippets(body.text, head.text, found)
+        specs = self.specs
         result: dict[str, TopicMatch] = {}
-        for t, score in passed:
-            name = self.specs[t].name
+        for (t, score), places in zip(passed, found):
+            name = specs[t].name
             terms, words = self._counts(t, head, body)
-            result[name] = TopicMatch(topic=name, score=round(score, 6), terms=terms,
-                                      snippets=snippets.best(found[t]), words=words)
+            result[name] = TopicMatch(name, round(score, 6), terms, snippets.best(places), words)
         return result
 
     def _counts(self, t: int, head: _Part, body: _Part) -> tuple[dict[str, int], dict[str, int]]:
@@ -261,7 +281,7 @@ class Classifier:
         term_count, word_count = terms.get, words.get
         for part in (head, body):
             if t in part.raw:
-                text = part.scan.text
+                text = part.text
                 for it in self._items(part, t):
                     terms[it.term] = term_count(it.term, 0) + 1
                     word = _word(text[it.start:it.end])
@@ -273,25 +293,21 @@ class Classifier:
                     k *= n
                     terms[term] = term_count(term, 0) + k
                     words[word] = word_count(word, 0) + k
-        if len(terms) > 1:
-            terms = dict(sorted(terms.items(), key=_by_count))
-        if len(words) > 1:
-            words = dict(sorted(words.items(), key=_by_count))
-        return terms, words
+        return _most_first(terms), _most_first(words)
 
     # -- counting ---------------------------------------------------------------------------------------
 
     def _raw_matches(self, text: str) -> list[tuple[int, int, int]]:
-        raw = []
+        raw: list[tuple[int, int, int]] = []
         for term in self._matcher.raw:
-            for m in term.regex.finditer(text):
-                if m.end() > m.start():
-                    raw.append((m.start(), m.end(), term.uid))
+            regex = term.regex
+            if regex.search(text) is None:  # the usual answer, without a match iterator
+                continue
+            for m in regex.finditer(text):
+                a, b = m.span()
+                if b > a:
+                    raw.append((a, b, term.uid))
         return raw
-
-    def _raw_topics(self, scan: _Scan) -> set[int]:
-        """The topics a raw regex touched, which must be counted with positions instead."""
-        return {u.topic for _s, _e, uid in scan.raw for u in self._uses[uid]} if scan.raw else set()
 
     def _resolve(self, surface: str) -> _Stretch:
         cached = self._cache.get(surface)
@@ -307,6 +323,7 @@ class Classifier:
                     items.append(_Item(s, e, u.group, u.term, u.weight, u.order))
         out = []
         present = 0
+        counted = 0
         n_topics = len(self.specs)
         for t, (items, excl) in per.items():
             kept = _select(items, excl)
@@ -319,20 +336,18 @@ class Classifier:
                 present |= 1 << (it.group * n_topics + t)
                 key = (it.term, _word(surface[it.start:it.end]))
                 counts[key] = counts.get(key, 0) + 1
+            if counts:
+                counted |= 1 << t
             out.append(_Resolved(t, tuple(kept), tuple(excl), score, mask,
                                  tuple((term, word, k) for (term, word), k in counts.items())))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        resolved = self._cache[surface] = _Stretch(present, tuple(out))
+        resolved = self._cache[surface] = _Stretch(present, tuple(out), counted)
         return resolved
 
-    def _seen(self, scan: _Scan) -> tuple[list[tuple[_Stretch, list[int]]], int]:
+    def _seen(self, text: str, spans: list[tuple[int, int]]) -> tuple[list[tuple[_Stretch, list[int]]], int]:
         """Each distinct stretch of a text with where it starts (each time it occurs), in order of first
         occurrence; and the (group, topic) bits of all of them."""
-        spans = scan.spans
-        if not spans:
-            return [], 0
-        text = scan.text
         places: dict[str, list[int]] = {}
         for a, b in spans:
             surface = text[a:b]
@@ -345,7 +360,9 @@ class Classifier:
         seen = []
         present = 0
         for surface, starts in places.items():
-            stretch = cache.get(surface) or self._resolve(surface)
+            stretch = cache.get(surface)
+            if stretch is None:
+                stretch = self._resolve(surface)
             present |= stretch.present
             seen.append((stretch, starts))
         return seen, present
@@ -354,22 +371,27 @@ class Classifier:
         """All counted matches of topic ``t`` in one part, with their places, worked out once."""
         items = part.positioned.get(t)
         if items is None:
-            items = part.positioned[t] = self._positioned(part.scan, {t})[t]
+            # the topics a raw regex touched are all positioned, in one pass, as their tallies need it
+            part.positioned.update(self._positioned(part, part.raw if t in part.raw else {t}))
+            items = part.positioned[t]
         return items
 
-    def _positioned(self, scan: _Scan, topics: set[int]) -> dict[int, list[_Item]]:
+    def _positioned(self, part: _Part, topics: set[int]) -> dict[int, list[_Item]]:
         """Counted matches with their places, for the topics asked."""
         items: dict[int, list[_Item]] = {t: [] for t in topics}
         excl: dict[int, list[tuple[int, int]]] = {t: [] for t in topics}
-        text = scan.text
-        for s, e in scan.spans:
-            for r in self._resolve(text[s:e]).topics:
+        for stretch, starts in part.seen:
+            for r in stretch.topics:
                 if r.topic not in items:
                     continue
-                items[r.topic].extend(_Item(it.start + s, it.end + s, *it[2:]) for it in r.items)
-                excl[r.topic].extend((a + s, b + s) for a, b in r.exclusions)
+                for s in starts:
+                    items[r.topic].extend([_Item(it.start + s, it.end + s, it.group, it.term, it.weight, it.order)
+                                           for it in r.items])
+                    excl[r.topic].extend((a + s, b + s) for a, b in r.exclusions)
+        for found in items.values():
+            found.sort()  # text order: a topic's matches never overlap, so no two start at the same place
         touched = set()
-        for s, e, uid in scan.raw:
+        for s, e, uid in part.found:
             for u in self._uses[uid]:
                 if u.topic not in items:
                     continue
@@ -383,18 +405,19 @@ class Classifier:
         return items
 
 
-def _hits_by_topic(seen: list[tuple[_Stretch, list[int]]], wanted: set[int]
+def _hits_by_topic(seen: list[tuple[_Stretch, list[int]]], wanted: int
                    ) -> dict[int, list[tuple[_Resolved, list[int]]]]:
-    """For the topics wanted: each stretch that counts for them (with where it occurs), in order."""
+    """For the topics wanted (a bit each): each stretch that counts for them (with where it occurs), in order."""
     out: dict[int, list[tuple[_Resolved, list[int]]]] = {}
     for stretch, starts in seen:
-        for r in stretch.topics:
-            if r.topic in wanted and r.counts:
-                hits = out.get(r.topic)
-                if hits is None:
-                    out[r.topic] = [(r, starts)]
-                else:
-                    hits.append((r, starts))
+        if stretch.counted & wanted:
+            for r in stretch.topics:
+                if wanted >> r.topic & 1 and r.counts:
+                    hits = out.get(r.topic)
+                    if hits is None:
+                        out[r.topic] = [(r, starts)]
+                    else:
+                        hits.append((r, starts))
     return out
 
 
@@ -409,7 +432,10 @@ def _snippet_places(body: _Part, t: int) -> Sequence[_Place]:
 
 def _first_places(hits: list[tuple[_Resolved, list[int]]]) -> list[tuple[int, int, int]]:
     """(start, end, group) of the first few counted matches of a topic, in text order, for snippets."""
-    places = [(a + it[0], a + it[1], it[2]) for r, starts in hits for a in starts for it in r.items]
+    # a stretch's later occurrences come after all matches of its earlier ones: only its first few can be
+    # among the first few of the topic
+    places = [(a + it[0], a + it[1], it[2]) for r, starts in hits for a in starts[:_SNIPPET_CANDIDATES]
+              for it in r.items]
     places.sort()  # matches kept never overlap, so no two start at the same place
     return places[:_SNIPPET_CANDIDATES]
 
@@ -553,8 +579,11 @@ def _near(spec: TopicSpec, text: str, items: list[_Item]) -> bool:
     return False
 
 
-def _by_count(kv: tuple[str, int]) -> tuple[int, str]:
-    return -kv[1], kv[0]
+def _most_first(counts: dict[str, int]) -> dict[str, int]:
+    """The counts, the most frequent first, then in alphabetical order."""
+    if len(counts) < 2:
+        return counts
+    return {key: -negative for negative, key in sorted([(-n, key) for key, n in counts.items()])}
 
 
 def _word(found: str) -> str:
@@ -575,57 +604,87 @@ class _Snippets:
         self.title = title
         self.bounds: dict[tuple[int, int], tuple[int, int, bool, bool]] = {}
         self.texts: dict[tuple[int, int, bool, bool], str] = {}
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self.starts: Sequence[int] = ()
+        self.ends: Sequence[int] = ()
         self.reach = -1  # the sentence ends of text[:reach] are listed
         places = {(it[0], it[1]) for items in found for it in items[:_SNIPPET_CANDIDATES]}
         if len(places) >= _INDEX_FROM:
-            self.reach = reach = min(len(text), max(end for _s, end in places) + _SNIPPET_REACH)
+            self.reach = reach = min(len(text), max([end for _s, end in places]) + _SNIPPET_REACH)
             # One regex per mark, each starting with that literal character, which the engine finds by
             # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap).
             marks = [m.span() for regex in _SENTENCE_ENDS for m in regex.finditer(text, 0, reach)]
-            marks.sort()
-            self.starts = [a for a, _b in marks]
-            self.ends = [b for _a, b in marks]
+            if marks:
+                marks.sort()
+                self.starts, self.ends = zip(*marks)
 
     def best(self, items: Sequence[_Place]) -> tuple[str, ...]:
         """Up to three passages; one showing matches of several groups (SCO *and* Azerbaijan) comes first.
         ``items`` are (start, end, group, ...) of the matches in the text, in text order."""
         if not items:
             return (self.title,) if self.title else ()
-        return self._choose(self._ranked(items[:_SNIPPET_CANDIDATES]))
-
-    def _ranked(self, firsts: Sequence[_Place]) -> Iterable[tuple[int, int, tuple[int, int, bool, bool]]]:
-        """The passage of each match with its sort key: one that shows more groups first, then text order."""
+        firsts = items[:_SNIPPET_CANDIDATES]
         group = firsts[0][2]
-        if all(o[2] == group for o in firsts):
-            # every passage shows one group, its own: they rank in text order, and only those looked at
-            # until three are chosen need their bounds
-            return ((-1, it[0], self._bounds_of(it[0], it[1])) for it in firsts)
+        for o in firsts:
+            if o[2] != group:
+                return self._choose(self._ranked(firsts))
+        # every passage shows one group, its own: they rank in text order, and only those looked at until
+        # three are chosen need their bounds
+        return self._choose_in_order(firsts)
+
+    def _ranked(self, firsts: Sequence[_Place]) -> list[tuple[int, int, tuple[int, int, bool, bool]]]:
+        """The passage of each match with its sort key: one that shows more groups first, then text order."""
         ranked = []
         for it in firsts:
             b = self._bounds_of(it[0], it[1])
             s0, s1 = b[0], b[1]
-            ranked.append((-len({o[2] for o in firsts if o[0] >= s0 and o[1] <= s1}), it[0], b))
+            shown = 0
+            for o in firsts:  # in text order
+                if o[0] >= s0:
+                    if o[1] > s1:
+                        break
+                    shown |= 1 << o[2]
+            ranked.append((-shown.bit_count(), it[0], b))
         ranked.sort()
         return ranked
 
-    def _choose(self, ranked: Iterable[tuple[int, int, tuple[int, int, bool, bool]]]) -> tuple[str, ...]:
+    def _choose(self, ranked: list[tuple[int, int, tuple[int, int, bool, bool]]]) -> tuple[str, ...]:
         """The first passages in rank order that overlap none chosen before, up to MAX_SNIPPETS; the text of
         each is kept, since the topics of an article often show the same passage."""
-        chosen: list[tuple[int, int, str]] = []
+        chosen: list[tuple[int, int, bool, bool]] = []
         for _groups, _first, b in ranked:
-            s0, s1, cut_lo, cut_hi = b
-            if chosen and any(x < s1 and s0 < y for x, y, _ in chosen):
-                continue
-            snippet = self.texts.get(b)
+            if self._free(b, chosen):
+                chosen.append(b)
+                if len(chosen) == MAX_SNIPPETS:
+                    break
+        return self._texts_of(chosen)
+
+    def _choose_in_order(self, firsts: Sequence[_Place]) -> tuple[str, ...]:
+        """``_choose`` for passages in text order, each bounded only when its turn comes."""
+        chosen: list[tuple[int, int, bool, bool]] = []
+        for it in firsts:
+            b = self._bounds_of(it[0], it[1])
+            if self._free(b, chosen):
+                chosen.append(b)
+                if len(chosen) == MAX_SNIPPETS:
+                    break
+        return self._texts_of(chosen)
+
+    @staticmethod
+    def _free(b: tuple[int, int, bool, bool], chosen: list[tuple[int, int, bool, bool]]) -> bool:
+        s0, s1 = b[0], b[1]
+        return all(c[1] <= s0 or s1 <= c[0] for c in chosen)
+
+    def _texts_of(self, chosen: list[tuple[int, int, bool, bool]]) -> tuple[str, ...]:
+        texts = self.texts
+        out = []
+        for b in chosen:
+            snippet = texts.get(b)
             if snippet is None:
+                s0, s1, cut_lo, cut_hi = b
                 body = " ".join(self.text[s0:s1].split())
-                snippet = self.texts[b] = ("… " if cut_lo else "") + body + (" …" if cut_hi else "")
-            chosen.append((s0, s1, snippet))
-            if len(chosen) == MAX_SNIPPETS:
-                break
-        return tuple(s for _x, _y, s in chosen)
+                snippet = texts[b] = ("… " if cut_lo else "") + body + (" …" if cut_hi else "")
+            out.append(snippet)
+        return tuple(out)
 
     def _bounds_of(self, start: int, end: int) -> tuple[int, int, bool, bool]:
         b = self.bounds.get((start, end))
@@ -636,7 +695,9 @@ class _Snippets:
     def _bounds(self, start: int, end: int) -> tuple[int, int, bool, bool]:
         text = self.text
         lo = start - _SNIPPET_REACH if start > _SNIPPET_REACH else 0
-        hi = min(len(text), end + _SNIPPET_REACH)
+        hi = end + _SNIPPET_REACH
+        if hi > len(text):
+            hi = len(text)
         if hi > self.reach:
             return _snippet_bounds(text, start, end)
         # The matches of _SENTENCE_END never overlap (a closing quote is never a mark), so those of a window

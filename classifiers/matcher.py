@@ -1,21 +1,19 @@
-"""All terms of all topics in one regex, so an article is scanned once however many topics there are.
+"""All terms of all topics found in one pass, so an article is scanned once however many topics there are.
 
-Python's regex engine tries the alternatives of a big ``a|b|c`` one after the other at every position, which
-gets slow with thousands of terms. Merging the terms into a trie (``az(?:erbaijan|ərbaycan)``) makes the work
-per position depend on the text, not on the number of terms.
+The terms are merged into a trie over the folded copy of the text (``fold_view``: lower case, diacritics
+dropped, same length), where a term is a plain string of letters: ``az(?:erbaijan|ərbaycan)``. As one regex
+(``_consuming_regex``) it defines which stretch of text a place holds where terms overlap: the alternatives in
+their order, the longest first. A stretch starts at the start of a word (a rule with a term that itself starts
+with punctuation gets the older shape, ``_legacy_regex``, run as it is).
 
-The pattern runs over the folded copy of the text (``fold_view``: lower case, diacritics dropped, same length),
-where a term is a plain string of letters, so terms merge into a trie keyed by letter and every step is a
-literal character (the engine checks a literal much faster than a class such as ``[aAàá…]``).
+Python's regex engine would try that regex at every non-word character of an article, which costs more than
+everything else the classifier does. Instead (``_Keys``), one Aho-Corasick pass (the ``ahocorasick_rs``
+extension) finds where the first word of some term occurs, and only there the regex's piece for that word
+(``_key_regex``) says where the stretch ends, when the word alone does not tell.
 
-It starts with the non-word character *before* a term: the engine then skips quickly from one non-word
-character to the next, instead of trying a word-boundary lookbehind at every letter. (The text is scanned with
-a space in front, for a term at the very start; a rule with a term that itself starts with punctuation gets the
-older shape, ``_legacy_regex``.)
-
-The combined regex only finds *where* terms are. Which terms (of which topics) a found stretch of text stands
-for is worked out by ``Matcher.hits_in`` with each term's own regex, once per distinct stretch: the same
-"Azerbaijan" or "SCO" recurs in thousands of articles, so callers cache the answer.
+Which terms (of which topics) a found stretch of text stands for is worked out by ``Matcher.hits_in`` with
+each term's own regex, once per distinct stretch: the same "Azerbaijan" or "SCO" recurs in thousands of
+articles, so callers cache the answer.
 
 ``Prefilter`` is a much smaller test for rules that all need some group: can any of its terms occur in a text
 at all? Most articles of a news stream have none of them, and everything else is skipped for those.
@@ -24,17 +22,18 @@ at all? Most articles of a news stream have none of them, and everything else is
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
+
+from ahocorasick_rs import AhoCorasick, MatchKind
 
 from newsmon.classifiers.fold import fold_view, lower_view, view_folds
 from newsmon.classifiers.terms import SEP_RE, Atom, CompiledTerm, is_word_char
 
 __all__ = ["Matcher", "Prefilter"]
 
-# Word-initial letters, most frequent first: the first-letter alternatives are tried in this order (they exclude
-# each other, so the order changes only the speed).
+# Word-initial letters, most frequent first: the first-letter alternatives of the whole pattern are in this order
+# (they exclude each other, so the order changes only the speed).
 _INITIALS = "tasocpbmfdwhrielngvukyjqzxпсвнокмдтрабгиэзчлеушфяжцхйщюыъ"
 
 
@@ -49,37 +48,6 @@ def _is_sep(c: str) -> bool:
 def _only(chars: frozenset[str]) -> re.Pattern[str]:
     """fold_view's ``only`` for these letters; none: a pattern that skips to U+FFFF and fails there."""
     return re.compile(_class(chars) if chars else "\uffff(?!)")
-
-
-@cache
-def _bmp_nonword() -> str:
-    """A class of the BMP characters that are not word characters (``\\w`` is alphanumeric or _), plus
-    everything beyond the BMP (the caller sends such texts to the \\W form)."""
-    ranges = []
-    start = None
-    for cp in range(0x10000):
-        c = chr(cp)
-        if c.isalnum() or c == "_":
-            if start is None:
-                start = cp
-        elif start is not None:
-            ranges.append((start, cp - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0xFFFF))
-    return "[^" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
-
-
-_UCS4_SIZE = sys.getsizeof("\U00010000" * 2) - sys.getsizeof("\U00010000")
-
-
-def _beyond_bmp(text: str) -> bool:
-    """Whether ``text`` may hold a character beyond the BMP: CPython stores a string with one in 4 bytes a
-    character, which its size shows without reading it. (A cached UTF-8 copy can only make this say yes.)"""
-    return sys.getsizeof(text) >= _BASE_SIZE + _UCS4_SIZE * (len(text) + 1)
-
-
-_BASE_SIZE = sys.getsizeof("\U00010000") - 2 * _UCS4_SIZE
 
 
 def _view_word_class() -> str:
@@ -124,26 +92,32 @@ class Matcher:
         self.raw = tuple(t for t in terms if t.raw)
         plain = [t for t in terms if not t.raw]
         self.by_first = _by_first_char(plain)
-        # The fast shape needs every term to start with a word character (it consumes the character before).
+        # The fast shape needs every term to start with a word character (see _Keys).
         self._consuming = all(is_word_char(t.atoms[0].key) for t in plain)
         self.word_start = self._consuming  # every stretch starts after a non-word character
-        self._source = ""
-        self.pattern = self._compile_pattern(_trie(plain)) if plain else None
-        self._exact: re.Pattern[str] | None = None
-        # Non-word characters a stretch can end with (the '+' of "SCO+"): a term may then start right after the
-        # stretch, on the character the fast shape consumes as its lead, so such a stretch needs a second look.
-        self._tails = frozenset(_tail_keys(plain))
+        self._roots = roots = _trie(plain)
+        self._pattern: re.Pattern[str] | None = None
+        self._keys: _Keys | None = None
+        if plain:
+            if self._consuming:
+                self._keys = _Keys(roots)
+            else:
+                self._pattern = re.compile(_legacy_regex(roots))
         self._fold_only = _letters_to_fold(plain)
         self._joinable = all("\x00" not in t.text for t in plain)
 
-    def _compile_pattern(self, roots: dict[str, _Node]) -> re.Pattern[str]:
-        if not self._consuming:
-            return re.compile(_legacy_regex(roots))
-        self._source = _consuming_regex(roots)
-        # The lead is \W, checked by the engine with a Unicode category look-up at every character; the
-        # complement of the word characters of the BMP is a plain bitmap look-up. A text with a character
-        # beyond the BMP gets the \W form (self._exact), compiled when first needed.
-        return re.compile(_bmp_nonword() + self._source)
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The combined regex: the older shape (``_legacy_regex``), or, for the fast shape, the whole trie
+        (``_consuming_regex``), which ``_Keys`` runs only where a key occurs, a piece at a time. None
+        without plain terms."""
+        if self._pattern is None and self._keys is not None:
+            self._pattern = re.compile(_consuming_regex(self._roots))
+        return self._pattern
+
+    @pattern.setter
+    def pattern(self, pattern: re.Pattern[str] | None) -> None:
+        self._pattern = pattern
 
     def spans_of_pair(self, head: str, body: str, joined: str | None = None, lowered: str | None = None
                       ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -167,40 +141,13 @@ class Matcher:
 
     def spans(self, text: str, lowered: str | None = None) -> list[tuple[int, int]]:
         """(start, end) of each stretch the pattern finds in ``text``, in order."""
-        if self.pattern is None or not text:
+        if not text or (self._keys is None and self._pattern is None):
             return []
         folded = fold_view(text, _only(self._fold_only), lowered=lowered)
-        if not self._consuming:
-            return [m.span() for m in self.pattern.finditer(folded)]
-        folded = " " + folded
-        pattern = self.pattern
-        if _beyond_bmp(folded):
-            pattern = self._exact_pattern()
-        spans = [m.span(1) for m in pattern.finditer(folded)]
-        tails = self._tails
-        if tails and any(t in folded for t in tails) and any(folded[b - 1] in tails for _a, b in spans):
-            spans = self._spans_after_tails(pattern, folded)
-        return [(a - 1, b - 1) for a, b in spans]
-
-    def _exact_pattern(self) -> re.Pattern[str]:
-        if self._exact is None:
-            self._exact = re.compile(r"\W" + self._source)
-        return self._exact
-
-    def _spans_after_tails(self, pattern: re.Pattern[str], folded: str) -> list[tuple[int, int]]:
-        """The slow, exact scan: after a stretch that ends with a non-word character, look again from that
-        character, which the previous match already used up."""
-        spans: list[tuple[int, int]] = []
-        search = pattern.search
-        tails = self._tails
-        pos = 0
-        while True:
-            m = search(folded, pos)
-            if m is None:
-                return spans
-            a, b = m.span(1)
-            spans.append((a, b))
-            pos = b - 1 if folded[b - 1] in tails else b
+        if self._keys is not None:
+            return self._keys.spans(folded)
+        assert self._pattern is not None
+        return [m.span() for m in self._pattern.finditer(folded)]
 
     def hits_in(self, surface: str) -> list[tuple[int, int, int]]:
         """Every (start, end, term uid) of a plain term inside ``surface``, a stretch the pattern found.
@@ -216,6 +163,100 @@ class Matcher:
                 if m:
                     hits.append((i, m.end(), term.uid))
         return hits
+
+
+_MatchAt = Callable[[str, int], "re.Match[str] | None"]
+
+
+def _no_match(_text: str, _pos: int) -> re.Match[str] | None:
+    return None
+
+
+class _Keys:
+    """Where the fast shape's pattern matches, without trying it at every non-word character.
+
+    Every stretch starts with the literal first word (or stem) of some term, a run of word characters of the
+    folded view: its *key*. One Aho-Corasick pass (leftmost-longest) finds the keys; since a key holds no
+    non-word character, no key found can cover the start of a word, so every word start where some key occurs
+    is reported, with the longest key there. At each word start from the end of the previous stretch on, the
+    stretch is:
+
+    - for a key where a term ends and that leads on only to letters (to a longer key, which would have been
+      found instead), the key itself if no word character follows it: the pattern tries the end of the term
+      before anything shorter. If a word character follows and nothing along the key ends a term or leads
+      anywhere but to its next letter (a *plain* key), there is no stretch;
+    - otherwise, what the pattern matches there (``_key_regex``).
+
+    That is the older scan's answer (a regex that tried each non-word character as the lead of a stretch, in
+    order, and went on after a stretch, or from its last character when that is a non-word one, the '+' of
+    "SCO+"): a stretch may start where the previous one ended, never inside it."""
+
+    __slots__ = ("_automaton", "_keys", "_plain", "_regexes", "_sources")
+
+    def __init__(self, roots: dict[str, _Node]) -> None:
+        found: dict[str, int] = {}
+        for f, node in roots.items():
+            _collect_keys(f, node, True, found)
+        # per key, what it alone tells (_PLAIN, _ENDS or 0), and its part of the pattern for where it does not
+        self._build(list(found), list(found.values()),
+                    [None if kind == _PLAIN else _key_regex(key, roots) for key, kind in found.items()])
+
+    def _build(self, keys: list[str], plain: list[int], sources: list[str | None]) -> None:
+        self._keys = keys
+        self._plain = plain
+        self._sources = sources
+        self._automaton = AhoCorasick(keys, matchkind=MatchKind.LeftmostLongest)
+        self._regexes: list[_MatchAt] = [_no_match if source is None else re.compile(source).match
+                                         for source in sources]
+
+    def __getstate__(self) -> tuple[list[str], list[int], list[str | None]]:
+        """Pickled as its keys and regexes (the automaton, an extension object, is built again)."""
+        return self._keys, self._plain, self._sources
+
+    def __setstate__(self, state: tuple[list[str], list[int], list[str | None]]) -> None:
+        self._build(*state)
+
+    def spans(self, folded: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        plain = self._plain
+        regexes = self._regexes
+        n = len(folded)
+        after = 0  # where the next stretch may start
+        for k, a, e in self._automaton.find_matches_as_indexes(folded):
+            if a < after:
+                continue
+            if a:
+                c = folded[a - 1]
+                if c.isalnum() or c == "_":
+                    continue
+            kind = plain[k]
+            if kind and (e == n or not ((c := folded[e]).isalnum() or c == "_")):
+                spans.append((a, e))
+                after = e
+            elif kind != _PLAIN:
+                m = regexes[k](folded, a)
+                if m is not None:
+                    after = m.end()
+                    spans.append((a, after))
+        return spans
+
+
+_ENDS = 1  # a term ends at the key, which leads on only to letters
+_PLAIN = 2  # that, and nothing before it along the key ends a term or leads anywhere but to its next letter
+
+
+def _collect_keys(prefix: str, node: _Node, clean: bool, out: dict[str, int]) -> None:
+    """Each key below ``node`` (reached by the letters ``prefix``), and what it alone tells (``_Keys``):
+    ``clean`` says that no node before this one ends a term or leads on to anything but a letter."""
+    letters = [(atom.key, child) for atom, child in node.children.values()
+               if atom.kind == "chars" and is_word_char(atom.key)]
+    if node.end is not None or len(letters) < len(node.children):
+        # a term's first word (or stem) ends here: a key
+        ends = node.end is True and len(letters) == len(node.children)
+        out[prefix] = (_PLAIN if clean else _ENDS) if ends else 0
+        clean = False
+    for key, child in letters:
+        _collect_keys(prefix + key, child, clean, out)
 
 
 def _by_first_char(terms: list[CompiledTerm]) -> dict[str, list[CompiledTerm]]:
@@ -249,41 +290,45 @@ def _trie(terms: list[CompiledTerm]) -> dict[str, _Node]:
     return roots
 
 
-def _tail_keys(terms: list[CompiledTerm]) -> set[str]:
-    keys = set()
-    for term in terms:
-        atoms = term.atoms
-        last = atoms[-1]
-        if last.kind == "wild":  # it may match nothing: the stretch then ends with the letter before
-            last = atoms[-2]
-        if last.kind == "chars" and not is_word_char(last.key):
-            keys.add(last.key)
-    return keys
-
-
 def _initial_rank(key: str) -> int:
     i = _INITIALS.find(key)
     return i if i >= 0 else len(_INITIALS)
 
 
 def _consuming_regex(roots: dict[str, _Node]) -> str:
-    """``\\W(first letter (continuations)|...)``: the term is group 1.
+    """``(first letter (continuations)|...)``: the whole trie, the term as group 1.
 
     At each first letter the alternatives are tried in the order of the older shape (``_legacy_regex``), which
     defined which of several overlapping terms a stretch is: letters first (they exclude each other), then
     separators and wildcards, longest first, then the end of a term."""
-    alts = []
-    for f in sorted(roots, key=lambda k: (_initial_rank(k), k)):
-        node = roots[f]
-        letters = [ac for ac in node.children.values() if ac[0].kind == "chars"]
-        others = [ac for ac in node.children.values() if ac[0].kind != "chars"]
-        parts = [atom.key_regex + _emit(child) for atom, child in sorted(letters, key=lambda ac: -ac[1].depth())]
-        parts += [atom.key_regex + _emit(child)
-                  for atom, child in sorted(others, key=lambda ac: (-ac[1].depth(), ac[0].kind != "chars"))]
+    alts = [re.escape(f) + _emit(roots[f], first=True) for f in sorted(roots, key=lambda k: (_initial_rank(k), k))]
+    return "(" + "|".join(alts) + ")"
+
+
+def _key_regex(key: str, roots: dict[str, _Node]) -> str:
+    """``_consuming_regex`` for a place where ``key`` occurs and is the longest key there (``_Keys``).
+
+    Only the alternatives that can match there are kept, in their order: along the key, those that are not a
+    letter (a term that ends, a wildcard) besides the key's next letter, which is the text's; after it, all
+    but letters, which could only lead to a longer key."""
+    path = [roots[key[0]]]
+    for c in key[1:]:
+        path.append(path[-1].children[re.escape(c)][1])
+    tail = ""
+    for i in range(len(key) - 1, -1, -1):
+        node = path[i]
+        following = key[i + 1] if i + 1 < len(key) else None
+        parts = []
+        for atom, child in _ordered(node, first=i == 0):
+            if atom.kind == "chars" and is_word_char(atom.key):
+                if atom.key == following:
+                    parts.append(atom.key_regex + tail)
+                continue
+            parts.append(atom.key_regex + _emit(child))
         if node.end is not None:
             parts.append(_end(node.end))
-        alts.append(re.escape(f) + _group(parts))
-    return "(" + "|".join(alts) + ")"
+        tail = _group(parts)
+    return re.escape(key[0]) + tail
 
 
 def _legacy_regex(roots: dict[str, _Node]) -> str:
@@ -363,9 +408,21 @@ def _group(alternatives: list[str]) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
-def _emit(node: _Node) -> str:
-    alternatives = [atom.key_regex + _emit(child) for atom, child in
-                    sorted(node.children.values(), key=lambda ac: (-ac[1].depth(), ac[0].kind != "chars"))]
+def _ordered(node: _Node, *, first: bool = False) -> list[tuple[Atom, _Node]]:
+    """The steps from ``node`` in the order the pattern tries them: the longest continuation first, a letter
+    before a separator or wildcard of the same length; below a term's first letter (``first``), letters
+    before anything else."""
+    steps = node.children.values()
+    if not first:
+        return sorted(steps, key=lambda ac: (-ac[1].depth(), ac[0].kind != "chars"))
+    letters = [ac for ac in steps if ac[0].kind == "chars"]
+    others = [ac for ac in steps if ac[0].kind != "chars"]
+    return sorted(letters, key=lambda ac: -ac[1].depth()) + sorted(
+        others, key=lambda ac: (-ac[1].depth(), ac[0].kind != "chars"))
+
+
+def _emit(node: _Node, *, first: bool = False) -> str:
+    alternatives = [atom.key_regex + _emit(child) for atom, child in _ordered(node, first=first)]
     if node.end is not None:
         alternatives.append(_end(node.end))  # last: a longer match at the same place wins
     return _group(alternatives)
