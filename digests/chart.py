@@ -1,4 +1,5 @@
-"""The small chart of a topic: tagged articles per week and source over the last weeks, as PNG bytes.
+"""The small chart of a topic: tagged articles per week (or day, for a daily digest) and source over the last
+weeks (days), as PNG bytes.
 
 Drawn for a phone: the message shows it at most WIDTH_PX wide and narrower on a small screen (about 290 px
 at 320), so the text is large for its size, the legend sits below the bars rather than beside them, and
@@ -16,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from newsmon.digests.week import Week
+from newsmon.digests.period import Period
 
 WIDTH_PX, HEIGHT_PX, DPI = 360, 250, 100   # the size shown, in CSS pixels
 SCALE = 2  # drawn at twice the size shown, for sharp text on high-density screens
@@ -25,7 +26,7 @@ PALETTE = ("#1f5f8b", "#e07b39", "#3c9d5d", "#8e5ea2", "#c9b037", "#c2484d", "#5
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def weekly_chart(history: Sequence[tuple[Week, dict[str, int]]], titles: Mapping[str, str] | None = None) -> bytes:
+def weekly_chart(history: Sequence[tuple[Period, dict[str, int]]], titles: Mapping[str, str] | None = None) -> bytes:
     """Stacked bars: one bar per week with its total on top, one colour per source (named by `titles`,
     name -> what readers see), the last week's label in bold."""
     fig = chart_figure(history, titles or {})
@@ -34,7 +35,7 @@ def weekly_chart(history: Sequence[tuple[Week, dict[str, int]]], titles: Mapping
     return buf.getvalue()
 
 
-def chart_figure(history: Sequence[tuple[Week, dict[str, int]]], titles: Mapping[str, str]) -> Figure:
+def chart_figure(history: Sequence[tuple[Period, dict[str, int]]], titles: Mapping[str, str]) -> Figure:
     """The chart as a matplotlib Figure (weekly_chart turns it into PNG; tests look at its parts)."""
     sources = list(history[0][1]) if history else []
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI * SCALE)
@@ -50,7 +51,7 @@ def chart_figure(history: Sequence[tuple[Week, dict[str, int]]], titles: Mapping
     return fig
 
 
-def _bars(ax: Axes, history: Sequence[tuple[Week, dict[str, int]]], sources: Sequence[str],
+def _bars(ax: Axes, history: Sequence[tuple[Period, dict[str, int]]], sources: Sequence[str],
           titles: Mapping[str, str]) -> list[int]:
     """One stacked bar per week; returns the totals."""
     bottom = [0] * len(history)
@@ -67,7 +68,7 @@ def _bars(ax: Axes, history: Sequence[tuple[Week, dict[str, int]]], sources: Seq
     return bottom
 
 
-def _axes(ax: Axes, history: Sequence[tuple[Week, dict[str, int]]], totals: Sequence[int]) -> None:
+def _axes(ax: Axes, history: Sequence[tuple[Period, dict[str, int]]], totals: Sequence[int]) -> None:
     """Every other week labelled with its Monday, counting back from the last one (this week, in bold);
     no y axis, the totals are on the bars."""
     last = len(history) - 1
@@ -85,6 +86,6 @@ def _axes(ax: Axes, history: Sequence[tuple[Week, dict[str, int]]], totals: Sequ
     ax.tick_params(axis="x", length=0, pad=4)
 
 
-def _day(week: Week) -> str:
-    """'3 Nov': the week's Monday, which readers place faster than 'W45'."""
-    return f"{week.monday.day} {_MONTHS[week.monday.month - 1]}"
+def _day(period: Period) -> str:
+    """'3 Nov': the week's Monday, which readers place faster than 'W45' (or the day itself)."""
+    return f"{period.first_day.day} {_MONTHS[period.first_day.month - 1]}"

@@ -33,13 +33,14 @@ from newsmon.digests.chart import HEIGHT_PX as CHART_HEIGHT
 from newsmon.digests.chart import WIDTH_PX as CHART_WIDTH
 from newsmon.digests.chart import weekly_chart
 from newsmon.digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
+from newsmon.digests.period import Period
 from newsmon.digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
-from newsmon.digests.week import Week
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_SNIPPET_CHARS = 400
+CHAT_STORIES = 5     # stories per topic in a digest's chat message; the email has them all
 
-_env = jinja2.Environment(
+templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
     undefined=jinja2.StrictUndefined,
@@ -47,7 +48,7 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
+inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False)
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,20 @@ class TopicView:
 
     @property
     def delta(self) -> str:
-        return delta_text(self.data.count, self.data.previous_count)
+        noun = self.data.history[-1][0].noun if self.data.history else "week"
+        return delta_text(self.data.count, self.data.previous_count, noun)
 
 
 @dataclass(frozen=True)
 class RenderedDigest:
-    week: Week
+    week: Period
     subject: str
     text: str
     html: str                                 # charts referenced as cid: URLs
     images: dict[str, bytes] = field(default_factory=dict)   # Content-ID (without <>) -> PNG
     articles: int = 0
     stories: int = 0
+    chat: str = ""                            # the short version for chat: counts and the first stories
 
 
 def safe_link(url: str) -> str | None:
@@ -96,11 +99,11 @@ def safe_link(url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def delta_text(count: int, previous: int) -> str:
+def delta_text(count: int, previous: int, noun: str = "week") -> str:
     if count == previous:
-        return f"same as the previous week ({previous})"
+        return f"same as the previous {noun} ({previous})"
     sign = "+" if count > previous else "−"
-    return f"{sign}{abs(count - previous)} on the previous week ({previous})"
+    return f"{sign}{abs(count - previous)} on the previous {noun} ({previous})"
 
 
 def best_snippet(snippets: Sequence[str], words: Iterable[str]) -> str:
@@ -166,14 +169,14 @@ def build_stories(articles: Sequence[DigestArticle], *, threshold: float = DEFAU
     return stories
 
 
-def subject_line(title: str, week: Week, articles: int) -> str:
+def subject_line(title: str, week: Period, articles: int) -> str:
     count = "no articles" if articles == 0 else f"{articles} article{'s' if articles != 1 else ''}"
     return f"{title} · {week.label} ({week.span}) · {count}"
 
 
 def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int = 0,
                   threshold: float = DEFAULT_THRESHOLD) -> RenderedDigest:
-    """The digest of one week: subject, plain text, HTML and chart images. `max_stories` (0: all) limits the
+    """The digest of one week (or day): subject, plain text, HTML and chart images. `max_stories` (0: all) limits the
     stories listed per topic; the counts always cover the whole week."""
     views: list[TopicView] = []
     images: dict[str, bytes] = {}
@@ -195,10 +198,11 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
         "problem_text": problem_text, "export_hint": export_hint, "source_title": data.source_title,
         "chart_width": CHART_WIDTH, "chart_height": CHART_HEIGHT,
     }
-    text = _env.get_template("digest.txt.j2").render(context)
-    html = _inliner.inline(_env.get_template("digest.html.j2").render(context))
+    text = templates.get_template("digest.txt.j2").render(context)
+    html = inliner.inline(templates.get_template("digest.html.j2").render(context))
+    chat = templates.get_template("digest.chat.j2").render({**context, "chat_stories": CHAT_STORIES})
     return RenderedDigest(week=data.week, subject=subject, text=text, html=html, images=images,
-                          articles=data.article_count, stories=story_count)
+                          articles=data.article_count, stories=story_count, chat=chat.strip())
 
 
 def fmt_when(when: datetime) -> str:
@@ -216,8 +220,9 @@ def problem_text(p: SourceProblem, source: str) -> str:
     return f"{source}: {'failed' if p.kind == 'failed' else 'silent'} — {p.detail}"
 
 
-def export_hint(topic: str, week: Week) -> str:
-    return f"newsmon export --topic {topic} --since {week.monday.isoformat()} --until {week.sunday.isoformat()}"
+def export_hint(topic: str, week: Period) -> str:
+    return (f"newsmon export --topic {topic} --since {week.first_day.isoformat()} "
+            f"--until {week.last_day.isoformat()}")
 
 
 # ---- the MIME message ----
@@ -231,7 +236,7 @@ def build_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[s
     msg["To"] = ", ".join(recipients)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
-    msg["X-Newsmon-Week"] = digest.week.label
+    msg[f"X-Newsmon-{digest.week.noun.capitalize()}"] = digest.week.label
     msg.set_content(digest.text)
     msg.add_alternative(digest.html, subtype="html")
     html_part = msg.get_body(("html",))

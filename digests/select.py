@@ -1,5 +1,5 @@
-"""What goes into a week's digest, read from storage: the tagged articles per topic, counts per source,
-the last weeks' counts for the chart, and the sources that failed or stored nothing.
+"""What goes into a digest, read from storage: the tagged articles of the period (a week, or a day) per topic,
+counts per source, the last periods' counts for the chart, and the sources that failed or stored nothing.
 
 Reads only, through storage's queries; returns data of this package (`WeekData`) that rendering turns into
 a message.
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newsmon.digests.coverage import SourceCoverage, source_coverage
-from newsmon.digests.week import Week, weeks_ending
+from newsmon.digests.period import HISTORY, Period, periods_ending
+from newsmon.digests.week import Week
 from newsmon.storage import digests as stored
 from newsmon.storage.engine import Session
 
-HISTORY_WEEKS = 8
+HISTORY_WEEKS = HISTORY["weekly"]
 _RAW_PREFIX = "re:"  # a raw regex rule term (classifiers.terms.RAW_PREFIX; digests do not import classifiers)
 TEXT_CHARS = 3000  # the start of the text is enough to tell two reports of one story apart
 
@@ -41,7 +42,7 @@ class TopicWeek:
     description: str                              # a line under the title; "" for none
     articles: list[DigestArticle]                 # the week's tagged articles, best score first, then newest
     per_source: dict[str, int]                    # this week's count per source (configured ones with 0 too)
-    history: list[tuple[Week, dict[str, int]]]    # the last HISTORY_WEEKS weeks, oldest first, this one last
+    history: list[tuple[Period, dict[str, int]]]  # the last HISTORY weeks (or days), oldest first, this one last
 
     @property
     def count(self) -> int:
@@ -61,7 +62,7 @@ class SourceProblem:
 
 @dataclass(frozen=True)
 class WeekData:
-    week: Week
+    week: Period                                                     # a Week, or a Day for a daily digest
     topics: list[TopicWeek]
     problems: list[SourceProblem] = field(default_factory=list)
     source_titles: Mapping[str, str] = field(default_factory=dict)   # name -> what readers see
@@ -77,15 +78,18 @@ class WeekData:
         return self.source_titles.get(name, name)
 
 
-def select_week(session: Session, week: Week, topics: Mapping[str, str],
+def select_week(session: Session, week: Period, topics: Mapping[str, str],
                 sources: Mapping[str, str] | Sequence[str] = (), *, descriptions: Mapping[str, str] | None = None,
-                history_weeks: int = HISTORY_WEEKS, now: datetime | None = None) -> WeekData:
-    """The digest data of `week` for `topics` (name -> title). `sources` are the configured sources, by
+                history_weeks: int | None = None, now: datetime | None = None) -> WeekData:
+    """The digest data of `week` (or of a day) for `topics` (name -> title); the chart covers `history_weeks`
+    periods (default: digests.period.HISTORY). `sources` are the configured sources, by
     name, or name -> title: they are listed with zero counts, and checked for silence and failures.
     `descriptions` (topic name -> text) adds a line under a topic's title where it says more than the title.
     `now` (when the week is being reported) limits the low-volume check to days that are over."""
     titles = dict(sources) if isinstance(sources, Mapping) else {n: n for n in sources}
     names = list(titles) or stored.source_names(session)
+    if history_weeks is None:
+        history_weeks = HISTORY["weekly" if isinstance(week, Week) else "daily"]
     topic_weeks = [_topic_week(session, week, name, names, history_weeks, title=title,
                                description=_subtitle(title, (descriptions or {}).get(name, "")))
                    for name, title in topics.items()]
@@ -101,7 +105,7 @@ def _subtitle(title: str, description: str) -> str:
     return description if description != title else ""
 
 
-def _topic_week(session: Session, week: Week, topic: str, sources: Sequence[str], history_weeks: int, *,
+def _topic_week(session: Session, week: Period, topic: str, sources: Sequence[str], history_weeks: int, *,
                 title: str, description: str) -> TopicWeek:
     tz = week.tz
     articles = [
@@ -111,7 +115,7 @@ def _topic_week(session: Session, week: Week, topic: str, sources: Sequence[str]
         for r in stored.tagged_between(session, topic, week.start, week.end, text_chars=TEXT_CHARS)
     ]
     articles.sort(key=lambda a: (-a.score, -a.when.timestamp(), a.article_id))
-    weeks = weeks_ending(week, history_weeks)
+    weeks = periods_ending(week, history_weeks)
     by_source = stored.tagged_counts(session, topic, [(w.start, w.end) for w in weeks])
     names = list(dict.fromkeys([*sources, *sorted(by_source)]))
     history = [(w, {n: by_source.get(n, [0] * len(weeks))[i] for n in names}) for i, w in enumerate(weeks)]
@@ -132,7 +136,7 @@ def words_of_terms(terms: Mapping[str, int]) -> dict[str, int]:
     return dict(sorted(words.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def source_problems(session: Session, week: Week, sources: Sequence[str]) -> list[SourceProblem]:
+def source_problems(session: Session, week: Period, sources: Sequence[str]) -> list[SourceProblem]:
     """Sources that stored no article of the week (any topic), and sources whose runs during the week
     had errors (failed items or discovery errors), with the last error."""
     counts = stored.stored_per_source(session, week.start, week.end)
@@ -145,7 +149,7 @@ def source_problems(session: Session, week: Week, sources: Sequence[str]) -> lis
         if runs:
             problems.append(SourceProblem(name, "failed", _failure_detail(runs)))
         if not counts.get(name):
-            problems.append(SourceProblem(name, "silent", "stored no article this week"))
+            problems.append(SourceProblem(name, "silent", f"stored no article {week.this}"))
     return problems
 
 

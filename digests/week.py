@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 _WEEK_RE = re.compile(r"^\s*(\d{4})-?[Ww](\d{1,2})\s*$")
@@ -23,6 +24,8 @@ class Week:
     year: int
     number: int
     tz: ZoneInfo
+    noun: ClassVar[str] = "week"      # what a reader calls the period (digests.period.Day says "day")
+    this: ClassVar[str] = "this week"
 
     @property
     def monday(self) -> date:
@@ -31,6 +34,14 @@ class Week:
     @property
     def sunday(self) -> date:
         return self.monday + timedelta(days=6)
+
+    @property
+    def first_day(self) -> date:
+        return self.monday
+
+    @property
+    def last_day(self) -> date:
+        return self.sunday
 
     @property
     def start(self) -> datetime:

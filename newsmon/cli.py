@@ -22,7 +22,11 @@ from newsmon.config import Config, load_config
 from newsmon.errors import ConfigError, NewsmonError
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from newsmon.classifiers import Classifier
+    from newsmon.digests.period import Period
+    from newsmon.digests.settings import SubscriptionSettings
     from newsmon.pipeline.settings import SourceSettings
     from newsmon.storage.engine import Store
 
@@ -51,6 +55,15 @@ class _State:
             self._classifier = compile_rules(cfg)
             self._config = cfg
         return self._config
+
+    @property
+    def sending_config(self) -> Config:
+        """The config of a command that delivers: its notify URLs checked by Apprise too."""
+        from newsmon.config import check_notify
+
+        cfg = self.config
+        check_notify(cfg)
+        return cfg
 
     @property
     def classifier(self) -> Classifier:
@@ -166,23 +179,26 @@ Examples:
 @shared_options
 def run(sources: tuple[str, ...]) -> None:
     """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
-    [alerts] emails due."""
+    [alerts] emails due and the instant subscriptions' alerts (a failed one waits for the next run)."""
     from newsmon.commands import run as command
+    from newsmon.commands.instant import send_instant
     from newsmon.signals import interrupt_on_sigterm, run_cancellable
 
-    cfg = _state().config
+    cfg = _state().sending_config
     selected = _sources(cfg, sources)
     classifier = _state().classifier
     interrupt_on_sigterm()
     with _open_store(cfg) as store:
         report = command.run_then_alert(
             cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=classifier)))
-    assert report is not None
-    for rep in report.sources:
-        if rep.worth_telling:
-            click.echo(rep.line(), err=_state().quiet)
+        assert report is not None
+        outcomes = send_instant(cfg, store, now=datetime.now(UTC))
+    for line, bad in [*((r.line(), r.worth_telling) for r in report.sources),
+                      *((o.line(), o.worth_telling) for o in outcomes if o.queued or o.delivered or o.failed)]:
+        if bad:
+            click.echo(line, err=_state().quiet)
         else:
-            _echo(rep.line())
+            _echo(line)
     sys.exit(report.exit_code)
 
 
@@ -257,18 +273,27 @@ def status(as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
 @shared_options
 def reclassify(since: str | None, dry_run: bool) -> None:
-    """Re-run the topic rules over stored articles and report which gained or lost each topic."""
+    """Re-run the topic rules over stored articles and report which gained or lost each topic; a recent
+    article newly tagged goes to the instant subscriptions (once, like any other)."""
+    from newsmon.commands.instant import send_instant
     from newsmon.commands.reclassify import reclassify as command
     from newsmon.console import progress_bar
     from newsmon.pipeline.walk import day_bounds
 
-    cfg = _state().config
+    cfg = _state().config if dry_run else _state().sending_config
     classifier = _state().classifier
     start, _ = day_bounds(_day(since, "--since"), None, cfg.digest.timezone)
-    with _open_store(cfg) as store, progress_bar("reclassifying", quiet=_state().quiet) as progress:
-        report = command(store, classifier, since=start, dry_run=dry_run, progress=progress)
+    with _open_store(cfg) as store:
+        with progress_bar("reclassifying", quiet=_state().quiet) as progress:
+            report = command(store, classifier, since=start, dry_run=dry_run, progress=progress)
+        outcomes = [] if dry_run else send_instant(cfg, store, now=datetime.now(UTC))
     for line in report.lines(cfg.digest.timezone, dry_run=dry_run):
         _echo(line)
+    for outcome in outcomes:
+        if outcome.worth_telling:
+            click.echo(outcome.line(), err=_state().quiet)
+        elif outcome.queued or outcome.delivered:
+            _echo(outcome.line())
 
 
 @cli.command(epilog="""\b
@@ -363,7 +388,7 @@ def daemon() -> None:
     from newsmon.commands.daemon import Daemon
 
     st = _state()
-    cfg = st.config
+    cfg = st.sending_config
 
     def configure(c: Config) -> None:
         logs.configure_daemon(st.verbose, st.quiet, c)
@@ -378,34 +403,79 @@ Examples:
   newsmon digest --week 2025-W36        any week, e.g. after a backfill
   newsmon digest --dry-run --out out    send nothing; write out/digest-WEEK.html, .txt and .eml
   newsmon digest --force                send a week again
+  newsmon digest --subscription desk    a [[subscriptions]] entry: its last week (weekly) or day
+                                        (daily); for an instant one, the alerts due and waiting
+  newsmon digest --subscription desk --day 2026-03-29
 """)
+@click.option("--subscription", "name", metavar="NAME",
+              help="A [[subscriptions]] entry instead of the [digest] table.")
 @click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2025-W36 (default: the last complete week).")
+@click.option("--day", metavar="YYYY-MM-DD", help="The day of a daily subscription (default: yesterday).")
 @click.option("--dry-run", is_flag=True, help="Build the digest but send nothing.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write digest-WEEK.html, .txt and .eml into this directory.")
-@click.option("--force", is_flag=True, help="Send even if this week's digest was sent already.")
+              help="Also write digest-[NAME-]PERIOD.html, .txt and .eml into this directory.")
+@click.option("--force", is_flag=True, help="Send even if this period's digest was sent already.")
 @shared_options
-def digest(week: str | None, dry_run: bool, out_dir: Path | None, force: bool) -> None:
-    """Build the digest of one ISO week and email it (once per week unless --force)."""
+def digest(name: str | None, week: str | None, day: str | None, dry_run: bool, out_dir: Path | None,
+           force: bool) -> None:
+    """Build the digest of one ISO week (or day, for a daily subscription) and send it, once per period
+    unless --force. Without --subscription: the [digest] table's weekly email."""
     from contextlib import nullcontext
 
     from newsmon.commands.digest import run_digest
-    from newsmon.digests.week import parse_week
     from newsmon.storage.lock import run_lock
 
-    cfg = _state().config
-    try:
-        chosen = parse_week(week, cfg.digest.timezone) if week else None
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--week") from None
+    cfg = _state().config if dry_run else _state().sending_config
+    sub = cfg.subscription(name) if name else cfg.legacy_subscription
+    if sub.cadence == "instant":
+        _instant_digest(cfg, sub, week or day, dry_run, out_dir, force)
+        return
+    chosen = _period(sub.cadence, sub.timezone, week, day)
     with _open_store(cfg) as store, nullcontext() if dry_run else run_lock(store, "digest"):
-        outcome = run_digest(cfg, store, week=chosen, dry_run=dry_run, out_dir=out_dir, force=force,
-                             now=datetime.now(UTC))
+        outcome = run_digest(cfg, store, subscription=sub if name else None, week=chosen, dry_run=dry_run,
+                             out_dir=out_dir, force=force, now=datetime.now(UTC))
     if outcome.exit_code:
         click.echo(outcome.line(), err=True)
     else:
         _echo(outcome.line())
     sys.exit(outcome.exit_code)
+
+
+def _period(cadence: str, tz: ZoneInfo, week: str | None, day: str | None) -> Period | None:
+    """--week for a weekly digest, --day for a daily one (a usage error the other way round)."""
+    from newsmon.digests.period import parse_day
+    from newsmon.digests.week import parse_week
+
+    wrong, right = ("--day", "--week") if cadence == "weekly" else ("--week", "--day")
+    if (day if cadence == "weekly" else week) is not None:
+        raise click.UsageError(f"{wrong} is for a {'daily' if cadence == 'weekly' else 'weekly'} subscription; "
+                               f"this one is {cadence} ({right})")
+    try:
+        if cadence == "weekly":
+            return parse_week(week, tz) if week else None
+        return parse_day(day, tz) if day else None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=right) from None
+
+
+def _instant_digest(cfg: Config, sub: SubscriptionSettings, period: str | None, dry_run: bool,
+                    out_dir: Path | None, force: bool) -> None:
+    """`digest --subscription NAME` of an instant subscription: the alerts due now, and those waiting."""
+    from newsmon.commands.instant import send_instant
+
+    if period or dry_run or out_dir or force:
+        raise click.UsageError(f"subscription {sub.name} is instant: it sends articles as they are stored, so "
+                               "--week, --day, --dry-run, --out and --force do not apply")
+    with _open_store(cfg) as store:
+        outcomes = send_instant(cfg, store, now=datetime.now(UTC), only=[sub])
+    if not outcomes:
+        _echo(f"instant {sub.name}: another newsmon is sending the alerts; it sends these too")
+        return
+    outcome = outcomes[0]
+    if outcome.failed:
+        click.echo(outcome.line(), err=True)
+        sys.exit(EXIT_PARTIAL)
+    _echo(outcome.line())
 
 
 def _fail(message: str, code: int) -> NoReturn:

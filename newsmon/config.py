@@ -9,6 +9,7 @@ length, and a test keeps the two in step). Every error names the file and the ke
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsmon.digests.settings import DigestSettings, SmtpSettings
+from newsmon.digests.period import CADENCES
+from newsmon.digests.settings import LEGACY_NAME, ChatTarget, DigestSettings, SmtpSettings, SubscriptionSettings
 from newsmon.errors import ConfigError, RuleError
 from newsmon.pipeline.settings import ExtractSettings, FetchSettings, SourceSettings
 
@@ -67,6 +69,19 @@ DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         "title": "SCO–Azerbaijan monitor",          # first words of the subject and the banner
         "max_stories": 50,                          # stories listed per topic; 0: all
     },
+    "subscriptions": {                              # each [[subscriptions]] table
+        "name": "",                                 # required; what `digest --subscription NAME` takes
+        "topics": [],                               # empty: every [topics.*] table, in order
+        "cadence": "weekly",                        # weekly | daily | instant (after each run)
+        "recipients": [],                           # email addresses, through [smtp]
+        "notify": [],                               # Apprise URLs; secrets as ${ENV_VAR}
+        "send_at": "",                              # weekly "mon 08:00", daily "08:00"; empty: these
+        "timezone": "",                             # empty: [digest] timezone
+        "title": "",                                # empty: [digest] title
+        "max_stories": 50,                          # weekly, daily: stories listed per topic; 0: all
+        "min_score": 0.0,                           # instant: the least classifier score sent
+        "max_age_days": 2.0,                        # instant: articles published longer ago are not sent
+    },
     "smtp": {
         "host": "localhost",
         "port": 465,
@@ -93,6 +108,9 @@ DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     },
 }
 TABLES = (*DEFAULTS, "topics")
+SEND_AT = {"weekly": "mon 08:00", "daily": "08:00"}
+_INSTANT_ONLY = ("min_score", "max_age_days")
+_SCHEDULED_ONLY = ("send_at", "max_stories")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -135,6 +153,32 @@ class Config:
     schedule: ScheduleSettings
     logging: LoggingSettings
     alerts: AlertsSettings
+    subscriptions: tuple[SubscriptionSettings, ...] = ()     # [[subscriptions]]; see `deliveries`
+
+    @property
+    def legacy_subscription(self) -> SubscriptionSettings:
+        """The `[digest]` table as the weekly subscription it always was (named LEGACY_NAME)."""
+        d = self.digest
+        return SubscriptionSettings(
+            name=LEGACY_NAME, topics=d.topics or tuple(self.topics), cadence="weekly", recipients=d.recipients,
+            notify=(), send_at=d.send_at, timezone=d.timezone, title=d.title, sender=d.sender,
+            max_stories=d.max_stories, min_score=0.0, max_age_days=0.0)
+
+    @property
+    def deliveries(self) -> tuple[SubscriptionSettings, ...]:
+        """What is sent: the `[digest]` table when it has recipients, then every `[[subscriptions]]`."""
+        legacy = (self.legacy_subscription,) if self.digest.recipients else ()
+        return legacy + self.subscriptions
+
+    def subscription(self, name: str) -> SubscriptionSettings:
+        """A subscription by name (LEGACY_NAME: the `[digest]` table); an unknown name is a usage error."""
+        if name == LEGACY_NAME:
+            return self.legacy_subscription
+        for sub in self.subscriptions:
+            if sub.name == name:
+                return sub
+        known = ", ".join(s.name for s in self.subscriptions) or "none; see [[subscriptions]] in config.toml"
+        raise ConfigError(f"unknown subscription {name!r} (configured: {known})")
 
     def source(self, name: str) -> SourceSettings:
         for s in self.sources:
@@ -162,9 +206,10 @@ class Config:
         return topic
 
 
-def load_config(path: Path | str, *, named_by: str = "--config") -> Config:
+def load_config(path: Path | str, *, named_by: str = "--config", environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate config.toml; raise ConfigError naming file and key on any problem. `named_by` says
-    where the path came from (`--config`, `$NEWSMON_CONFIG`, the default), for the messages about the file."""
+    where the path came from (`--config`, `$NEWSMON_CONFIG`, the default), for the messages about the file.
+    `environ` (default: os.environ) fills in the `${VAR}` of notify URLs."""
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path} (from {named_by}) is a directory; name the config file itself") from None
@@ -177,10 +222,10 @@ def load_config(path: Path | str, *, named_by: str = "--config") -> Config:
         raise ConfigError(f"{path}: cannot read config file: {getattr(e, 'strerror', None) or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    return parse_config(raw, path)
+    return parse_config(raw, path, environ=environ)
 
 
-def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
+def parse_config(raw: Mapping[str, Any], path: Path, *, environ: Mapping[str, str] | None = None) -> Config:
     """Config from an already parsed TOML document; `path` is where it came from (messages, relative paths).
     An empty document gives every default."""
     v = _Validator(path)
@@ -189,15 +234,18 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     for name, table in topics.items():
         if not isinstance(table, dict):
             v.fail(f"topics.{name}", "must be a table ([topics.NAME])")
+    digest = _digest(v, v.table(raw, "digest"), topics)
     return Config(
         path=path, storage=_storage(v, v.table(raw, "storage")),
         fetch=FetchSettings(**v.simple_table(raw, "fetch", positive={
             "timeout_seconds", "connect_timeout_seconds", "max_bytes"})),
         extract=ExtractSettings(**v.simple_table(raw, "extract", positive={"timeout_seconds", "max_html_bytes"})),
         sources=_sources(v, raw.get("sources", [])), topics=topics,
-        digest=_digest(v, v.table(raw, "digest"), topics), smtp=_smtp(v, v.table(raw, "smtp")),
+        digest=digest, smtp=_smtp(v, v.table(raw, "smtp")),
         schedule=_schedule(v, v.table(raw, "schedule")), logging=_logging(v, v.table(raw, "logging")),
-        alerts=_alerts(v, v.table(raw, "alerts")))
+        alerts=_alerts(v, v.table(raw, "alerts")),
+        subscriptions=_subscriptions(v, raw.get("subscriptions", []), topics, digest,
+                                     os.environ if environ is None else environ))
 
 
 def parse_duration(text: str) -> float:
@@ -214,13 +262,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class _Validator:
-    """Small helpers that know the file name, so every message says where."""
+    """Small helpers that know the file name, so every message says where; `context` follows the key
+    (' (subscription "desk")'), for a table known by its name rather than its place in an array."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, context: str = ""):
         self.path = path
+        self.context = context
 
     def fail(self, key: str, message: str) -> NoReturn:
-        where = f"{self.path}: {key}" if key else str(self.path)
+        where = f"{self.path}: {key}{self.context}" if key else str(self.path)
         raise ConfigError(f"{where}: {message}")
 
     def table(self, raw: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -392,19 +442,130 @@ def _digest(v: _Validator, table: Mapping[str, Any], topics: Mapping[str, Any]) 
     sender = v.value(table, "sender", "digest")
     if not _EMAIL.match(sender):
         v.fail("digest.sender", f"{sender!r} is not an email address")
-    send_at = v.value(table, "send_at", "digest")
-    m = re.fullmatch(r"(\w{3})\s+(\d{1,2}):(\d{2})", send_at.strip().lower())
-    if not m or m.group(1) not in DAYS or int(m.group(2)) > 23 or int(m.group(3)) > 59:
-        v.fail("digest.send_at", f"{send_at!r} must look like 'mon 08:00' (day: {'/'.join(DAYS)})")
-    title = v.value(table, "title", "digest").strip()
-    if not title or "\n" in title or "\r" in title:
-        v.fail("digest.title", f"must be one line of text, got {title!r}")
+    send_at = _send_at(v, v.value(table, "send_at", "digest"), "weekly", "digest.send_at")
+    title = _title(v, v.value(table, "title", "digest"), "digest.title")
     max_stories = v.value(table, "max_stories", "digest")
     if max_stories < 0:
         v.fail("digest.max_stories", f"must be >= 0 (0: all), got {max_stories}")
     return DigestSettings(timezone=v.timezone(v.value(table, "timezone", "digest"), "digest.timezone"),
                           topics=digest_topics, recipients=v.emails(table, "recipients", "digest"), sender=sender,
                           send_at=send_at, title=title, max_stories=max_stories)
+
+
+def _send_at(v: _Validator, send_at: str, cadence: str, key: str) -> str:
+    """'mon 08:00' (weekly) or '08:00' (daily), checked."""
+    text = send_at.strip().lower()
+    if cadence == "weekly":
+        m = re.fullmatch(r"(\w{3})\s+(\d{1,2}):(\d{2})", text)
+        if not m or m.group(1) not in DAYS or int(m.group(2)) > 23 or int(m.group(3)) > 59:
+            v.fail(key, f"{send_at!r} must look like 'mon 08:00' (day: {'/'.join(DAYS)})")
+    else:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+        if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            v.fail(key, f"{send_at!r} must look like '08:00' (a daily subscription is sent every day)")
+    return send_at
+
+
+def _title(v: _Validator, title: str, key: str) -> str:
+    title = title.strip()
+    if not title or "\n" in title or "\r" in title:
+        v.fail(key, f"must be one line of text, got {title!r}")
+    return title
+
+
+def _subscriptions(v: _Validator, raw: Any, topics: Mapping[str, Any], digest: DigestSettings,
+                   environ: Mapping[str, str]) -> tuple[SubscriptionSettings, ...]:
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        v.fail("subscriptions", "must be an array of tables ([[subscriptions]])")
+    subs = tuple(_subscription(v, table, f"subscriptions[{i}]", topics, digest, environ)
+                 for i, table in enumerate(raw))
+    seen: set[str] = set()
+    for i, sub in enumerate(subs):
+        if sub.name in seen:
+            v.fail(f"subscriptions[{i}].name", f"duplicate subscription name {sub.name!r}")
+        seen.add(sub.name)
+    return subs
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _subscription(v: _Validator, table: Mapping[str, Any], where: str, topics: Mapping[str, Any],
+                  digest: DigestSettings, environ: Mapping[str, str]) -> SubscriptionSettings:
+    v.known_keys(table, where, set(DEFAULTS["subscriptions"]))
+    name = v.value(table, "name", where)
+    if not name:
+        v.fail(f"{where}.name", "is required: the name `newsmon digest --subscription NAME` takes")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        v.fail(f"{where}.name", f"must be a short name of letters, digits, '_', '-' or '.', got {name!r}")
+    sv = _Validator(v.path, f' (subscription "{name}")')
+    if name == LEGACY_NAME:
+        sv.fail(f"{where}.name", f"{LEGACY_NAME!r} is the [digest] table's; choose another name")
+    cadence = sv.value(table, "cadence", where)
+    if cadence not in CADENCES:
+        sv.fail(f"{where}.cadence", f"must be {', '.join(map(repr, CADENCES[:-1]))} or {CADENCES[-1]!r}, "
+                f"got {cadence!r}")
+    chosen = sv.string_list(table, "topics", where)
+    for i, t in enumerate(chosen):
+        if t not in topics:
+            sv.fail(f"{where}.topics[{i}]", f"unknown topic {t!r} (defined: {', '.join(topics) or 'none'})")
+    for key in _INSTANT_ONLY if cadence != "instant" else _SCHEDULED_ONLY:
+        if key in table:
+            sv.fail(f"{where}.{key}", f"applies to {'instant' if key in _INSTANT_ONLY else 'weekly and daily'} "
+                    f"subscriptions only; this one is {cadence}")
+    recipients = sv.emails(table, "recipients", where)
+    notify = tuple(_chat_target(sv, u, f"{where}.notify[{i}]", environ)
+                   for i, u in enumerate(sv.string_list(table, "notify", where)))
+    if not recipients and not notify:
+        sv.fail(where, "has neither recipients (email) nor notify (chat, web hooks): nobody would get it")
+    send_at = sv.value(table, "send_at", where) or SEND_AT.get(cadence, "")
+    if cadence != "instant":
+        _send_at(sv, send_at, cadence, f"{where}.send_at")
+    zone = sv.value(table, "timezone", where)
+    max_stories, min_score = sv.value(table, "max_stories", where), sv.value(table, "min_score", where)
+    max_age = sv.value(table, "max_age_days", where)
+    for key, value in (("max_stories", max_stories), ("min_score", min_score)):
+        if value < 0:
+            sv.fail(f"{where}.{key}", f"must be >= 0, got {value!r}")
+    if max_age <= 0:
+        sv.fail(f"{where}.max_age_days", f"must be > 0, got {max_age!r}")
+    return SubscriptionSettings(
+        name=name, topics=chosen or tuple(topics), cadence=cadence, recipients=recipients, notify=notify,
+        send_at=send_at, timezone=sv.timezone(zone, f"{where}.timezone") if zone else digest.timezone,
+        title=_title(sv, sv.value(table, "title", where) or digest.title, f"{where}.title"),
+        sender=digest.sender, max_stories=max_stories, min_score=min_score, max_age_days=max_age)
+
+
+def _chat_target(v: _Validator, template: str, key: str, environ: Mapping[str, str]) -> ChatTarget:
+    """An Apprise URL with its `${VAR}` filled in. Whether Apprise understands it is checked by
+    `check_notify`, which imports Apprise; here only its shape and the variables."""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S", template):
+        v.fail(key, f"{_shown(template)!r} is not an Apprise URL such as 'slack://...' or 'json://host/path'")
+
+    def fill(m: re.Match[str]) -> str:
+        value = environ.get(m.group(1))
+        if not value:
+            v.fail(key, f"${{{m.group(1)}}} is not set in the environment (notify URLs take secrets from it)")
+        return value
+
+    return ChatTarget(template=template, url=_ENV_REF.sub(fill, template))
+
+
+def _shown(template: str) -> str:
+    return ChatTarget(template=template, url="").shown if "://" in template else template[:40]
+
+
+def check_notify(cfg: Config) -> None:
+    """Every notify URL is one Apprise can send to; ConfigError naming the subscription and key otherwise.
+    Called by the commands that deliver (Apprise is imported only there)."""
+    from newsmon.digests.chat import problem
+
+    for i, sub in enumerate(cfg.subscriptions):
+        for j, target in enumerate(sub.notify):
+            why = problem(target)
+            if why:
+                raise ConfigError(f'{cfg.path}: subscriptions[{i}].notify[{j}] (subscription "{sub.name}"): '
+                                  f"{target.shown!r} {why}")
 
 
 def _smtp(v: _Validator, table: Mapping[str, Any]) -> SmtpSettings:

@@ -1,9 +1,9 @@
-"""When the daemon does what: the digest's send times, and noticing that the clock jumped.
+"""When the daemon does what: each digest's send times (weekly or daily), and noticing that the clock jumped.
 
 Pure: the clock is a parameter. The database, not the scheduler, remembers what was done; these decide
 from it what is due.
 
-    DigestSchedule.due(now, sent=..., pending=..., watching_since=...) -> [Week]   the digests to send now
+    DigestSchedule.due(now, sent=..., pending=..., watching_since=...) -> [Period]   the digests to send now
 """
 
 from __future__ import annotations
@@ -17,77 +17,98 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 
 from newsmon.config import DAYS
-from newsmon.digests.settings import DigestSettings
-from newsmon.digests.week import Week, last_complete_week, parse_week, week_of
+from newsmon.digests.period import Period, last_complete, parse_period, period_of
+from newsmon.digests.settings import DigestSettings, SubscriptionSettings
 
 JUMP_SECONDS = 60.0           # the wall clock moving this much more (or less) than the monotonic one is a jump
 
 
 @dataclass(frozen=True)
 class DigestSchedule:
-    """`[digest] send_at` in `[digest] timezone`: the digest of an ISO week is due at that weekday and time
-    of the week after it."""
+    """When a scheduled digest is due, in its time zone: a weekly one (`send_at` "mon 08:00") sends the ISO
+    week's digest at that weekday and time of the week after it; a daily one ("08:00") sends each day's
+    digest at that time of the next day."""
 
     tz: ZoneInfo
-    weekday: int          # 0 = Monday
+    weekday: int          # 0 = Monday (weekly)
     at: clock_time
+    cadence: str = "weekly"
 
     @classmethod
     def from_config(cls, digest: DigestSettings) -> DigestSchedule:
-        day, hhmm = digest.send_at.strip().lower().split()
-        hour, minute = hhmm.split(":")
-        return cls(digest.timezone, DAYS.index(day), clock_time(int(hour), int(minute)))
+        """The [digest] table's schedule."""
+        return cls.parse(digest.send_at, digest.timezone, "weekly")
 
-    def send_time(self, week: Week) -> datetime:
-        """When the digest of `week` is due, in UTC. A wall time that a DST change skips is read with the
+    @classmethod
+    def of(cls, sub: SubscriptionSettings) -> DigestSchedule:
+        """A weekly or daily subscription's schedule."""
+        return cls.parse(sub.send_at, sub.timezone, sub.cadence)
+
+    @classmethod
+    def parse(cls, send_at: str, tz: ZoneInfo, cadence: str) -> DigestSchedule:
+        *day, hhmm = send_at.strip().lower().split()
+        hour, minute = hhmm.split(":")
+        return cls(tz, DAYS.index(day[0]) if day else 0, clock_time(int(hour), int(minute)), cadence)
+
+    def send_time(self, period: Period) -> datetime:
+        """When the digest of `period` is due, in UTC. A wall time that a DST change skips is read with the
         offset before the change (Europe/Berlin 02:30 on the spring Sunday is 03:30 summer time); a wall time
-        that happens twice is its first occurrence. Either way there is exactly one send time a week."""
-        day = week.monday + timedelta(days=7 + self.weekday)
+        that happens twice is its first occurrence. Either way there is exactly one send time a period."""
+        if self.cadence == "weekly":
+            day = period.first_day + timedelta(days=7 + self.weekday)
+        else:
+            day = period.first_day + timedelta(days=1)
         return datetime.combine(day, self.at, self.tz).astimezone(UTC)
 
     def next_send_time(self, after: datetime, *, inclusive: bool = False) -> datetime:
         """The first send time after `after` (or at it, with `inclusive`)."""
-        week = week_of(after, self.tz).previous()   # its digest is due during the week of `after`
+        period = period_of(self.cadence, after, self.tz).previous()   # its digest is due during `after`'s
         for k in range(3):
-            at = self.send_time(week.shifted(k))
+            at = self.send_time(period.shifted(k))
             if at > after or (inclusive and at == after):
                 return at
-        raise AssertionError("a week without a send time")
+        raise AssertionError("a period without a send time")
 
     def due(self, now: datetime, *, sent: Collection[str], pending: Collection[str] = (),
-            watching_since: datetime | None) -> list[Week]:
+            watching_since: datetime | None) -> list[Period]:
         """The digests to send at `now`: those left in the outbox by a failed send (`pending`), then that of
-        the latest week whose send time has passed (the last complete week's from its send time on; until
-        then the week before's, which a late `send_at` such as "sun 02:30" leaves little time for) — unless
+        the latest period whose send time has passed (the last complete one's from its send time on; until
+        then the one before's, which a late `send_at` such as "sun 02:30" leaves little time for) — unless
         it was sent, or newsmon was not running yet at that send time (`watching_since`: its first run), so a
-        new installation does not open with a digest of a week it never watched."""
-        out = [parse_week(label, self.tz) for label in sorted(pending)]
-        week = last_complete_week(now, self.tz)
-        at = self.send_time(week)
+        new installation does not open with a digest of a period it never watched."""
+        out = [parse_period(self.cadence, label, self.tz) for label in sorted(pending)]
+        period = last_complete(self.cadence, now, self.tz)
+        at = self.send_time(period)
         if now < at:
-            week = week.previous()
-            at = self.send_time(week)
-        if week.label not in sent and week.label not in pending and watching_since is not None \
+            period = period.previous()
+            at = self.send_time(period)
+        if period.label not in sent and period.label not in pending and watching_since is not None \
                 and watching_since <= at:
-            out.append(week)
+            out.append(period)
         return out
+
+    def __str__(self) -> str:
+        day = f"{DAYS[self.weekday]} " if self.cadence == "weekly" else "daily "
+        return f"{day}{self.at:%H:%M} {self.tz.key}"
 
 
 class DigestTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 publishes no types
-    """APScheduler trigger firing at each send time of a DigestSchedule (aware UTC datetimes)."""
+    """APScheduler trigger firing at each send time of one or more DigestSchedules (aware UTC datetimes)."""
 
-    __slots__ = ("schedule",)
+    __slots__ = ("schedules",)
 
-    def __init__(self, schedule: DigestSchedule) -> None:
-        self.schedule = schedule
+    def __init__(self, *schedules: DigestSchedule) -> None:
+        self.schedules = schedules
 
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        if not self.schedules:
+            return None
         if previous_fire_time is None:
-            return self.schedule.next_send_time(now, inclusive=True)
-        return self.schedule.next_send_time(previous_fire_time)
+            return min(s.next_send_time(now, inclusive=True) for s in self.schedules)
+        return min(s.next_send_time(previous_fire_time) for s in self.schedules)
 
     def __str__(self) -> str:
-        return f"digest[{DAYS[self.schedule.weekday]} {self.schedule.at:%H:%M} {self.schedule.tz.key}]"
+        return f"digest[{', '.join(map(str, self.schedules))}]"
 
 
 @dataclass

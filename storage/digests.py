@@ -1,8 +1,10 @@
-"""Digests: what was sent and what waits to be sent (the `digests_sent` and `digest_outbox` tables), and
-the reads a digest is built from.
+"""Digests and alerts: what was sent and what waits to be sent (the `digests_sent` and `digest_outbox` tables,
+per subscription and channel; `instant_sent`), and the reads a digest or an instant alert is built from.
 
-A digest is put in the outbox before the first attempt, so a failed send (or a crash half-way) leaves the
-exact message for the next call; a successful send moves it to `digests_sent` in one transaction.
+A message is put in the outbox before the first attempt, so a failed send (or a crash half-way) leaves the
+exact message for the next call; a successful send moves it to `digests_sent` in one transaction. An instant
+alert's articles are marked in `instant_sent` in the transaction that puts it in the outbox: from then on
+the outbox, not the selection, owns them, and no rerun selects them again.
 """
 
 from __future__ import annotations
@@ -14,33 +16,52 @@ from typing import NamedTuple
 from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from newsmon.storage.models import Article, ArticleTopic, DigestOutbox, DigestSent, Run, RunSource, Source
+from newsmon.storage.models import (
+    Article,
+    ArticleTopic,
+    DigestOutbox,
+    DigestSent,
+    InstantSent,
+    Run,
+    RunSource,
+    Source,
+)
+
+LEGACY = "digest"     # the [digest] table's subscription name (digests.settings.LEGACY_NAME)
+EMAIL = "email"
 
 
-def sent_for(session: Session, week: str) -> list[DigestSent]:
-    """The sends of `week`, oldest first."""
-    return list(session.execute(select(DigestSent).where(DigestSent.week == week)
+def sent_for(session: Session, week: str, subscription: str = LEGACY) -> list[DigestSent]:
+    """The sends of one period of a subscription (every channel), oldest first."""
+    return list(session.execute(select(DigestSent).where(DigestSent.subscription == subscription,
+                                                         DigestSent.week == week)
                                 .order_by(DigestSent.sent_at, DigestSent.id)).scalars())
 
 
-def last_sent(session: Session) -> DigestSent | None:
-    """The latest digest sent (for `newsmon status`)."""
-    return session.execute(select(DigestSent).order_by(DigestSent.sent_at.desc(), DigestSent.id.desc())
-                           .limit(1)).scalar_one_or_none()
+def last_sent(session: Session, subscription: str = LEGACY) -> DigestSent | None:
+    """The latest message a subscription sent (for `newsmon status`)."""
+    return session.execute(select(DigestSent).where(DigestSent.subscription == subscription)
+                           .order_by(DigestSent.sent_at.desc(), DigestSent.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def pending(session: Session, week: str) -> DigestOutbox | None:
-    return session.get(DigestOutbox, week)
+def pending(session: Session, week: str, subscription: str = LEGACY) -> list[DigestOutbox]:
+    """The messages of one period of a subscription waiting in the outbox, one per channel."""
+    return list(session.execute(select(DigestOutbox).where(DigestOutbox.subscription == subscription,
+                                                           DigestOutbox.week == week)
+                                .order_by(DigestOutbox.channel)).scalars())
 
 
 def keep_pending(session: Session, *, week: str, topics: Sequence[str], recipients: Sequence[str],
-                 message_id: str, subject: str, articles: int, message: bytes, now: datetime) -> None:
-    session.merge(DigestOutbox(week=week, topics=list(topics), recipients=list(recipients), message_id=message_id,
-                               subject=subject, articles=articles, message=message, created_at=now, attempts=0))
+                 message_id: str, subject: str, articles: int, message: bytes, now: datetime,
+                 subscription: str = LEGACY, channel: str = EMAIL) -> None:
+    session.merge(DigestOutbox(subscription=subscription, week=week, channel=channel, topics=list(topics),
+                               recipients=list(recipients), message_id=message_id, subject=subject,
+                               articles=articles, message=message, created_at=now, attempts=0))
 
 
-def note_failure(session: Session, week: str, error: str, now: datetime) -> None:
-    row = session.get(DigestOutbox, week)
+def note_failure(session: Session, week: str, error: str, now: datetime, *, subscription: str = LEGACY,
+                 channel: str = EMAIL) -> None:
+    row = session.get(DigestOutbox, (subscription, week, channel))
     if row is not None:
         row.attempts = (row.attempts or 0) + 1
         row.last_error = error
@@ -48,20 +69,28 @@ def note_failure(session: Session, week: str, error: str, now: datetime) -> None
 
 
 def mark_sent(session: Session, *, week: str, topics: Sequence[str], recipients: Sequence[str], message_id: str,
-              subject: str, articles: int, now: datetime) -> None:
-    session.add(DigestSent(week=week, topics=list(topics), recipients=list(recipients), message_id=message_id,
-                           subject=subject, articles=articles, sent_at=now))
-    session.execute(delete(DigestOutbox).where(DigestOutbox.week == week))
+              subject: str, articles: int, now: datetime, subscription: str = LEGACY, channel: str = EMAIL) -> None:
+    session.add(DigestSent(subscription=subscription, channel=channel, week=week, topics=list(topics),
+                           recipients=list(recipients), message_id=message_id, subject=subject, articles=articles,
+                           sent_at=now))
+    session.execute(delete(DigestOutbox).where(DigestOutbox.subscription == subscription,
+                                               DigestOutbox.week == week, DigestOutbox.channel == channel))
 
 
-def sent_weeks(session: Session) -> set[str]:
-    """Every week whose digest was sent."""
-    return set(session.scalars(select(DigestSent.week)))
+def drop_pending(session: Session, *, subscription: str, week: str, channel: str) -> None:
+    """Forget a waiting message whose destination is no longer configured."""
+    session.execute(delete(DigestOutbox).where(DigestOutbox.subscription == subscription,
+                                               DigestOutbox.week == week, DigestOutbox.channel == channel))
 
 
-def pending_weeks(session: Session) -> set[str]:
-    """Every week whose digest waits in the outbox."""
-    return set(session.scalars(select(DigestOutbox.week)))
+def sent_weeks(session: Session, subscription: str = LEGACY) -> set[str]:
+    """Every period of a subscription that was sent (to any channel)."""
+    return set(session.scalars(select(DigestSent.week).where(DigestSent.subscription == subscription)))
+
+
+def pending_weeks(session: Session, subscription: str = LEGACY) -> set[str]:
+    """Every period of a subscription with a message waiting in the outbox."""
+    return set(session.scalars(select(DigestOutbox.week).where(DigestOutbox.subscription == subscription)))
 
 
 # ---- what goes into a digest ----
@@ -130,6 +159,46 @@ def source_names(session: Session) -> list[str]:
     return list(session.execute(select(Source.name).order_by(Source.name)).scalars())
 
 
-def outbox(session: Session) -> list[DigestOutbox]:
-    """The digests waiting to be sent (a send failed, or was cut short), oldest week first."""
-    return list(session.execute(select(DigestOutbox).order_by(DigestOutbox.week)).scalars())
+def outbox(session: Session, subscription: str | None = None) -> list[DigestOutbox]:
+    """The messages waiting to be sent (a send failed, or was cut short) — of one subscription, or all —
+    oldest period first."""
+    query = select(DigestOutbox).order_by(DigestOutbox.week, DigestOutbox.subscription, DigestOutbox.channel)
+    if subscription is not None:
+        query = query.where(DigestOutbox.subscription == subscription)
+    return list(session.execute(query).scalars())
+
+
+# ---- instant alerts ----
+
+class InstantRow(NamedTuple):
+    article_id: int
+    source: str
+    url: str
+    title: str
+    instant: datetime               # published, else fetched (UTC)
+    topics: dict[str, float]        # subscribed topic -> score
+
+
+def instant_candidates(session: Session, subscription: str, topics: Sequence[str], *, min_score: float,
+                       since: datetime) -> list[InstantRow]:
+    """Articles tagged with one of `topics` at `min_score` or more, whose instant is `since` or later, that the
+    subscription has not sent yet; oldest first."""
+    already = select(InstantSent.article_id).where(InstantSent.subscription == subscription,
+                                                   InstantSent.article_id == Article.id)
+    rows = session.execute(
+        select(Article.id, Source.name, Article.url, Article.title, Article.instant, ArticleTopic.topic,
+               ArticleTopic.score)
+        .join(Source, Source.id == Article.source_id)
+        .join(ArticleTopic, ArticleTopic.article_id == Article.id)
+        .where(ArticleTopic.topic.in_(list(topics)), ArticleTopic.score >= min_score, Article.instant >= since,
+               ~already.exists())
+        .order_by(Article.instant, Article.id))
+    found: dict[int, InstantRow] = {}
+    for aid, src, url, title, when, topic, score in rows:
+        row = found.setdefault(aid, InstantRow(aid, src, url, title or "", when, {}))
+        row.topics[topic] = float(score)
+    return list(found.values())
+
+
+def mark_instant(session: Session, subscription: str, article_ids: Sequence[int], now: datetime) -> None:
+    session.add_all(InstantSent(subscription=subscription, article_id=aid, queued_at=now) for aid in article_ids)

@@ -181,11 +181,14 @@ class ArticleTopic(Base):
 
 
 class DigestSent(Base):
-    """A weekly digest the SMTP server accepted: the week is not sent again without --force."""
+    """A message a subscription's channel took (the SMTP server, a chat service): that period is not sent
+    there again without --force. `subscription` "digest" is the [digest] table."""
 
     __tablename__ = "digests_sent"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    week: Mapped[str] = mapped_column(String(10), index=True)           # "2025-W36"
+    subscription: Mapped[str] = mapped_column(String(100), index=True, default="digest", server_default="digest")
+    channel: Mapped[str] = mapped_column(String(40), default="email", server_default="email")  # email | chat:HASH
+    week: Mapped[str] = mapped_column(String(40), index=True)   # the period: "2025-W36", "2026-03-29", instant's time
     topics: Mapped[list[str]] = mapped_column(JSON)
     recipients: Mapped[list[str]] = mapped_column(JSON)
     message_id: Mapped[str] = mapped_column(String(500))
@@ -195,11 +198,14 @@ class DigestSent(Base):
 
 
 class DigestOutbox(Base):
-    """A rendered digest not sent yet (kept before sending, left here when the send fails): the next
-    `newsmon digest` sends exactly these bytes, with the same Message-ID."""
+    """A rendered message not sent yet (kept before sending, left here when the send fails): the next attempt
+    sends exactly these bytes — an email with the same Message-ID, or a chat message as JSON {title, body}."""
 
     __tablename__ = "digest_outbox"
-    week: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subscription: Mapped[str] = mapped_column(String(100), primary_key=True, default="digest",
+                                              server_default="digest")
+    week: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True, default="email", server_default="email")
     topics: Mapped[list[str]] = mapped_column(JSON)
     recipients: Mapped[list[str]] = mapped_column(JSON)
     message_id: Mapped[str] = mapped_column(String(500))
@@ -210,6 +216,16 @@ class DigestOutbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InstantSent(Base):
+    """An article an instant subscription has sent (or queued in the outbox): never again, whatever reruns,
+    restarts or reclassifies."""
+
+    __tablename__ = "instant_sent"
+    subscription: Mapped[str] = mapped_column(String(100), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BackfillJob(Base):

@@ -177,3 +177,60 @@ def smtp() -> Iterator[LocalSMTP]:
         yield server
     finally:
         server.stop()
+
+
+# ---- subscriptions (issue 14): a local web hook that answers what the test says ----
+
+class WebhookSink:
+    """An HTTP server on 127.0.0.1 taking Apprise's JSON web hook posts (`json://127.0.0.1:PORT/hook`). It
+    answers each POST with the next status of `statuses` (200 once they run out) and keeps every post with the
+    status it got, so a test sees the failed attempts and the delivered messages."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.statuses: list[int] = []
+        self.posts: list[tuple[int, dict[str, Any]]] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's hook
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = sink.statuses.pop(0) if sink.statuses else 200
+                sink.posts.append((status, json.loads(body or b"{}")))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """The Apprise URL of this sink."""
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    @property
+    def delivered(self) -> list[dict[str, Any]]:
+        """The messages the sink accepted (status 2xx), oldest first."""
+        return [body for status, body in self.posts if 200 <= status < 300]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookSink]:
+    sink = WebhookSink()
+    try:
+        yield sink
+    finally:
+        sink.close()

@@ -307,7 +307,7 @@ def test_server_down_exits_1_records_nothing_and_the_next_call_sends_the_same_me
     assert err.startswith(f"newsmon: error: digest 2025-W36 not sent: smtp 127.0.0.1:{port}: connection refused")
     assert counts(seeded) == (0, 1)
     with seeded.read() as s:
-        kept = s.get(DigestOutbox, "2025-W36")
+        kept = s.get(DigestOutbox, ("digest", "2025-W36", "email"))
         kept_id, kept_bytes = kept.message_id, bytes(kept.message)
         assert kept.attempts == 1 and "connection refused" in kept.last_error
     with SmtpServer("ssl", certs, port=port) as server:

@@ -1,14 +1,16 @@
-"""`newsmon daemon`: `run` every `[schedule] fetch_every` and the digest at `[digest] send_at`, for months.
+"""`newsmon daemon`: `run` every `[schedule] fetch_every`, each digest at its `send_at` — the `[digest]` table's
+and every weekly or daily `[[subscriptions]]` — and the instant alerts after each run, for months.
 
 The database, not the scheduler, remembers what was done. APScheduler (3.x, jobs in memory, coalescing, one
 instance per job, no misfire limit) only wakes the daemon up; what is due is decided from the clock and the
 database by a pure function (newsmon.schedule):
 
-    DigestSchedule.due(now, sent=..., pending=..., watching_since=...) -> [Week]   the digests to send now
+    DigestSchedule.due(now, sent=..., pending=..., watching_since=...) -> [Period]   the digests to send now
 
-- Catch-up: on start and after every run, the last complete week's digest is sent if its send time has
-  passed and it has not been sent (the machine was off, SMTP was down), and a digest left in the outbox by a
-  failed send is sent again. Once: the digest lock and `digests_sent` make sure of it.
+- Catch-up: on start and after every run, each subscription's last complete week's (or day's) digest is
+  sent if its send time has passed and it has not been sent (the machine was off, SMTP was down), and a
+  message left in the outbox by a failed send is sent again. Once: the digest lock and `digests_sent` make
+  sure of it. Instant alerts are queued and sent after every run (newsmon.commands.instant).
 - No hang: every job has a deadline (`run_deadline`, `digest_deadline`, and within a run each source its
   `source_deadline`); a job past it is abandoned and the schedule goes on.
 - Signals: SIGTERM/SIGINT cancel the run in flight (the article being fetched is abandoned, finished ones are
@@ -38,7 +40,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from newsmon.commands import run as run_command
 from newsmon.commands.digest import run_digest
-from newsmon.config import Config, compile_rules, load_config
+from newsmon.commands.instant import send_instant
+from newsmon.config import Config, check_notify, compile_rules, load_config
+from newsmon.digests.settings import SubscriptionSettings
 from newsmon.errors import LockedError, NewsmonError, SendError
 from newsmon.pipeline.ingest import Clock, RunReport, utc_now
 from newsmon.schedule import ClockWatch, DigestSchedule, DigestTrigger, next_run_after
@@ -101,12 +105,12 @@ class Daemon:
         """(job, trigger, first fire time): both start at once — the first run, and the catch-up on start."""
         every = self.cfg.schedule.fetch_every_seconds
         return [("run", IntervalTrigger(seconds=every, start_date=now, timezone=UTC), now),
-                ("digest", DigestTrigger(DigestSchedule.from_config(self.cfg.digest)), now)]
+                ("digest", _digest_trigger(self.cfg), now)]
 
     # -- jobs
 
     def run_job(self) -> None:
-        """One run of every source, then the alerts, then the digest catch-up."""
+        """One run of every source, then the alerts, the instant subscriptions, then the digest catch-up."""
         cfg = self.cfg
         started = self.clock()
         outcome = "failed"
@@ -125,35 +129,47 @@ class Daemon:
             log.exception("run failed")
         self.last_run = (started, outcome)
         if not self.stopping.is_set():
+            try:
+                send_instant(cfg, self.store, now=self.clock())
+            except NewsmonError as e:
+                log.error("instant alerts: %s", e)
+        if not self.stopping.is_set():
             self.digest_job()
 
     def digest_job(self) -> list[str]:
-        """Send the digests due now (see DigestSchedule.due); returns the weeks sent."""
-        cfg = self.cfg
-        if not cfg.digest.recipients:
-            return []
-        schedule = DigestSchedule.from_config(cfg.digest)
+        """Send the digests due now (see DigestSchedule.due), of the [digest] table and of each weekly or
+        daily subscription; returns what was sent: the week ("2025-W36") for [digest], "NAME PERIOD" for a
+        subscription."""
+        done = []
+        for sub in _scheduled(self.cfg):
+            done += [period if sub.legacy else f"{sub.name} {period}" for period in self._send_due(sub)]
+        return done
+
+    def _send_due(self, sub: SubscriptionSettings) -> list[str]:
+        schedule = DigestSchedule.of(sub)
         with self.store.read() as s:
-            sent = digests.sent_weeks(s)
-            pending = digests.pending_weeks(s)
+            sent = digests.sent_weeks(s, sub.name)
+            pending = digests.pending_weeks(s, sub.name)
             watching = runs.first_run_started(s)
         done = []
-        for week in schedule.due(self.clock(), sent=sent, pending=pending, watching_since=watching):
+        for period in schedule.due(self.clock(), sent=sent, pending=pending, watching_since=watching):
+            what = f"{sub.label} {period.label}"
             try:
                 with run_lock(self.store, "digest"):
-                    outcome = run_digest(cfg, self.store, week=week, now=self.clock())
+                    outcome = run_digest(self.cfg, self.store, subscription=None if sub.legacy else sub,
+                                         week=period, now=self.clock())
             except LockedError:
-                log.info("digest %s: another newsmon is sending it", week.label)
+                log.info("%s: another newsmon is sending it", what)
                 continue
             except SendError as e:
                 log.error("%s; the daemon tries again after the next run", e)
                 continue
             except NewsmonError as e:
-                log.error("digest %s: %s", week.label, e)
+                log.error("%s: %s", what, e)
                 continue
             (log.warning if outcome.exit_code else log.info)("%s", outcome.line())
             if outcome.status == "sent":
-                done.append(week.label)
+                done.append(period.label)
         return done
 
     def _ingest_sources(self, cfg: Config, store: Store) -> RunReport | None:
@@ -214,8 +230,8 @@ class Daemon:
                     log.info("daemon started (pid %d): run every %s, %s; config %s", os.getpid(),
                              _span(self.cfg.schedule.fetch_every_seconds),
                              self._next_digest_text(self.clock()), self.config_path)
-                    if not self.cfg.digest.recipients:
-                        log.warning("no [digest] recipients: the daemon sends no digest")
+                    if not self.cfg.deliveries:
+                        log.warning("no [digest] recipients and no [[subscriptions]]: the daemon sends no digest")
                     while True:
                         signum = signals.wait(TICK_SECONDS)
                         if signum in (signal.SIGTERM, signal.SIGINT):
@@ -313,17 +329,19 @@ class Daemon:
                 f"{self._next_digest_text(now)}")
 
     def _next_digest_text(self, now: datetime) -> str:
-        if not self.cfg.digest.recipients:
-            return "no digest (no recipients)"
-        schedule = DigestSchedule.from_config(self.cfg.digest)
-        at = schedule.next_send_time(now)
-        return f"next digest {at.astimezone(schedule.tz):%a %Y-%m-%d %H:%M %Z}"
+        scheduled = _scheduled(self.cfg)
+        if not scheduled:
+            return ("instant alerts only" if self.cfg.subscriptions else "no digest (no recipients)")
+        at, sub = min((DigestSchedule.of(sub).next_send_time(now), sub) for sub in scheduled)
+        name = "" if sub.legacy or len(scheduled) == 1 else f" ({sub.name})"
+        return f"next digest{name} {at.astimezone(sub.timezone):%a %Y-%m-%d %H:%M %Z}"
 
     def reload(self) -> bool:
         """SIGHUP: read the config again; if it is invalid, log why and keep the running one."""
         try:
             cfg = load_config(self.config_path)
             compile_rules(cfg)
+            check_notify(cfg)
             if self.on_config is not None:
                 self.on_config(cfg)   # logging: a log file that cannot be opened keeps the old handlers
         except NewsmonError as e:
@@ -340,10 +358,22 @@ class Daemon:
                 start = next_run_after(now, self.last_run[0] if self.last_run else None, every)
                 self.scheduler.reschedule_job("run", trigger=IntervalTrigger(seconds=every, start_date=start,
                                                                               timezone=UTC))
-            if cfg.digest != old.digest:
-                self.scheduler.reschedule_job("digest", trigger=DigestTrigger(DigestSchedule.from_config(cfg.digest)))
+            if _scheduled(cfg) != _scheduled(old):
+                self.scheduler.reschedule_job("digest", trigger=_digest_trigger(cfg))
         log.info("SIGHUP: config reloaded from %s", self.config_path)
         return True
+
+
+def _scheduled(cfg: Config) -> tuple[SubscriptionSettings, ...]:
+    """The weekly and daily deliveries: the [digest] table (with recipients) and such subscriptions."""
+    return tuple(sub for sub in cfg.deliveries if sub.cadence != "instant")
+
+
+def _digest_trigger(cfg: Config) -> DigestTrigger:
+    """Fires at every scheduled digest's send time; with none, at the [digest] table's (finding nothing due),
+    so that the job stays and a reload that adds a subscription has a job to reschedule."""
+    schedules = [DigestSchedule.of(sub) for sub in _scheduled(cfg)]
+    return DigestTrigger(*(schedules or [DigestSchedule.from_config(cfg.digest)]))
 
 
 def _exit_now() -> None:

@@ -1,8 +1,11 @@
-"""`newsmon digest` as a function: choose the week, build (or take back from the outbox) the message, write
-files, send once, record.
+"""`newsmon digest` as a function: choose the period (a week, or a day for a daily subscription), build (or
+take back from the outbox) the message for each channel, write files, send once, record.
 
-    run_digest(cfg, store, week=None, dry_run=False, out_dir=None, force=False, now=...) -> DigestOutcome
+    run_digest(cfg, store, subscription=None, week=None, dry_run=False, out_dir=None, force=False, now=...)
 
+Without a subscription it is the `[digest]` table's weekly email, exactly as before subscriptions. A
+subscription's channels — its email recipients, each notify URL — are sent and recorded one by one, so a
+chat service that is down does not resend the email, and the next call sends only what is still waiting.
 The clock is passed in. A send that fails raises SendError after keeping the message in the outbox, so the
 next call sends the very same message (same bytes, same Message-ID).
 """
@@ -10,7 +13,6 @@ next call sends the very same message (same bytes, same Message-ID).
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,31 +20,33 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from newsmon.commands.deliver import EMAIL, Parcel, forget_removed, keep, send
 from newsmon.config import Config
-from newsmon.digests.mail import send_message
-from newsmon.digests.render import build_message, message_parts, render_digest
+from newsmon.digests.period import Period, last_complete
+from newsmon.digests.render import RenderedDigest, build_message, message_parts, render_digest
 from newsmon.digests.select import select_week
-from newsmon.digests.week import Week, last_complete_week
+from newsmon.digests.settings import SubscriptionSettings
 from newsmon.errors import ConfigError, SendError
 from newsmon.files import write_bytes
 from newsmon.storage import digests as stored
 from newsmon.storage.engine import Store
-from newsmon.storage.models import DigestOutbox
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class DigestOutcome:
-    week: Week
+    week: Period                                 # the week, or the day of a daily subscription
     status: str                                  # "sent" | "already-sent" | "not-sent" (--dry-run)
     subject: str = ""
     message_id: str = ""
-    recipients: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()             # email addresses the message went (or would go) to
     articles: int = 0
     files: tuple[Path, ...] = ()
     refused: dict[str, str] = field(default_factory=dict)   # recipients the server refused, others got it
     retried: bool = False                        # the message came from the outbox (an earlier failed send)
+    what: str = "digest"                         # "digest" ([digest]), or "subscription NAME"
+    chats: tuple[str, ...] = ()                  # chat destinations it went (or would go) to, as shown
 
     @property
     def exit_code(self) -> int:
@@ -50,12 +54,14 @@ class DigestOutcome:
 
     def line(self) -> str:
         """One line for the terminal."""
-        what = f"digest {self.week.label}"
+        what = f"{self.what} {self.week.label}"
         if self.status == "already-sent":
             text = f"{what}: already sent; --force sends it again"
         elif self.status == "sent":
-            text = (f"{what}: sent to {len(self.recipients) - len(self.refused)} recipient"
-                    f"{'s' if len(self.recipients) - len(self.refused) != 1 else ''}"
+            emailed = len(self.recipients) - len(self.refused)
+            places = [f"{emailed} recipient{'s' if emailed != 1 else ''}"] if self.recipients else []
+            places += list(self.chats)
+            text = (f"{what}: sent to {' and '.join(places)}"
                     f"{' (the message kept from the failed send)' if self.retried else ''} — {self.subject}")
             if self.refused:
                 text += "; refused: " + "; ".join(f"{a} ({r})" for a, r in self.refused.items())
@@ -66,98 +72,143 @@ class DigestOutcome:
         return text
 
 
-@dataclass(frozen=True)
-class _Built:
-    """A digest message ready to send: built now, or taken back from the outbox."""
-
-    raw: bytes
-    message: EmailMessage
-    recipients: list[str]
-    topics: list[str]
-    message_id: str
-    subject: str
-    articles: int
-    from_outbox: bool
+def channels(sub: SubscriptionSettings) -> list[str]:
+    """A subscription's channels: email (always for [digest], which says when it has no recipients), then each
+    notify URL."""
+    email = [EMAIL] if sub.recipients or sub.legacy else []
+    return email + [t.channel for t in sub.notify]
 
 
-def run_digest(cfg: Config, store: Store, *, week: Week | None = None, dry_run: bool = False,
-               out_dir: Path | None = None, force: bool = False, now: datetime) -> DigestOutcome:
-    """Build the digest of `week` (default: the last complete week in the digest time zone) and send it,
-    unless it was sent already (`force` sends again) or `dry_run`. `out_dir` gets digest-WEEK.html/.txt/.eml."""
-    week = week or last_complete_week(now, cfg.digest.timezone)
+def run_digest(cfg: Config, store: Store, *, subscription: SubscriptionSettings | None = None,
+               week: Period | None = None, dry_run: bool = False, out_dir: Path | None = None, force: bool = False,
+               now: datetime) -> DigestOutcome:
+    """Build the digest of `week` (default: the last complete week — or day — in the subscription's time zone)
+    and send it to each channel that has not had it, unless `dry_run` (`force` sends again). `out_dir` gets
+    digest-[NAME-]PERIOD.html/.txt/.eml. Without `subscription`, the [digest] table."""
+    sub = subscription or cfg.legacy_subscription
+    if sub.cadence == "instant":
+        raise ConfigError(f"{sub.label} is instant: it has no digest of a week or a day")
+    week = week or last_complete(sub.cadence, now, sub.timezone)
     with store.read() as s:
-        sent = stored.sent_for(s, week.label)
-        waiting = _from_outbox(stored.pending(s, week.label))
-    send = not dry_run and (force or not sent or waiting is not None)
-    if not send and not dry_run and out_dir is None:
+        sent = stored.sent_for(s, week.label, sub.name)
+        rows = stored.pending(s, week.label, sub.name)
+    waiting = {row.channel: Parcel.from_row(row) for row in (rows if dry_run else forget_removed(store, sub, rows))}
+    for parcel in waiting.values():
+        log.info("%s %s: using the message kept from an earlier failed send to %s (%s)", sub.label, week.label,
+                 parcel.shown, parcel.message_id)
+    sent_to = {row.channel for row in sent}
+    due = [] if dry_run else [c for c in channels(sub) if force or c not in sent_to or c in waiting]
+    if not due and not dry_run and out_dir is None:
         last = sent[-1]
         return DigestOutcome(week=week, status="already-sent", subject=last.subject, message_id=last.message_id,
-                             recipients=tuple(last.recipients), articles=last.articles)
-    if send:
-        _check_sendable(cfg, week, now, waiting is not None)
-    built = waiting or _build(cfg, store, week, now)
-    files = write_files(built.message, built.raw, out_dir, week.label) if out_dir is not None else ()
-    outcome = DigestOutcome(week=week, status="not-sent", subject=built.subject, message_id=built.message_id,
-                            recipients=tuple(built.recipients), articles=built.articles, files=files,
-                            retried=built.from_outbox)
-    if not send:
+                             recipients=tuple(last.recipients), articles=last.articles, what=sub.label)
+    if due:
+        _check_sendable(sub, week, now, from_outbox=all(c in waiting for c in due), path=cfg.path)
+    fresh = _Fresh(cfg, store, sub, week, now)
+    email = waiting.get(EMAIL) or (fresh.email() if EMAIL in channels(sub) or out_dir is not None else None)
+    files = write_files(_as_message(email.payload), email.payload, out_dir, _file_label(sub, week)) \
+        if out_dir is not None and email is not None else ()
+    parcels = {c: waiting[c] if c in waiting else _fresh_parcel(fresh, c, email) for c in due}
+    first = next(iter(parcels.values()), None) or email or fresh.chat(channels(sub)[0])
+    outcome = DigestOutcome(
+        week=week, status="not-sent", subject=first.subject, message_id=first.message_id,
+        recipients=email.recipients if email is not None and EMAIL in (due or channels(sub)) else (),
+        articles=first.articles, files=files, what=sub.label,
+        chats=tuple(p.shown for c, p in parcels.items() if c != EMAIL) if due else
+        tuple(t.shown for t in sub.notify))
+    if not due:
         return outcome if dry_run else replace(outcome, status="already-sent")
-    return replace(outcome, status="sent", refused=_send_once(cfg, store, week, built, now))
+    refused, delivered, failures = _send_each(cfg, store, sub, parcels, now)
+    if failures:
+        command = "newsmon digest" + ("" if sub.legacy else f" --subscription {sub.name}")
+        raise SendError(f"{sub.label} {week.label} not sent: {'; '.join(failures)} (kept; the next `{command}` "
+                        "sends the same message)")
+    return replace(outcome, status="sent", refused=refused, retried=any(p.from_outbox for p in parcels.values()),
+                   recipients=parcels[EMAIL].recipients if EMAIL in parcels else (),
+                   chats=tuple(parcels[c].shown for c in delivered if c != EMAIL))
 
 
-def _from_outbox(row: DigestOutbox | None) -> _Built | None:
-    if row is None:
-        return None
-    raw = bytes(row.message)
-    log.info("digest %s: using the message kept from an earlier failed send (%s)", row.week, row.message_id)
-    return _Built(raw=raw, message=message_from_bytes(raw, _class=EmailMessage, policy=policy.default),
-                  recipients=list(row.recipients), topics=list(row.topics), message_id=row.message_id,
-                  subject=row.subject, articles=row.articles, from_outbox=True)
+def _fresh_parcel(fresh: _Fresh, channel: str, email: Parcel | None) -> Parcel:
+    if channel != EMAIL:
+        return fresh.chat(channel)
+    assert email is not None    # built above whenever the subscription has the channel
+    return email
 
 
-def _check_sendable(cfg: Config, week: Week, now: datetime, from_outbox: bool) -> None:
+def _send_each(cfg: Config, store: Store, sub: SubscriptionSettings, parcels: dict[str, Parcel], now: datetime
+               ) -> tuple[dict[str, str], list[str], list[str]]:
+    """Keep each new parcel in the outbox, then send them one by one: (email recipients refused, channels
+    delivered, failures as text)."""
+    for parcel in parcels.values():
+        if not parcel.from_outbox:
+            keep(store, sub, parcel, now)
+    refused: dict[str, str] = {}
+    delivered: list[str] = []
+    failures: list[str] = []
+    for channel, parcel in parcels.items():
+        try:
+            refused.update(send(cfg, store, sub, parcel, now))
+            delivered.append(channel)
+        except SendError as e:
+            failures.append(str(e))
+    return refused, delivered, failures
+
+
+class _Fresh:
+    """The digest rendered at most once, turned into the parcel each channel needs."""
+
+    def __init__(self, cfg: Config, store: Store, sub: SubscriptionSettings, week: Period, now: datetime) -> None:
+        self.cfg, self.store, self.sub, self.week, self.now = cfg, store, sub, week, now
+        self._digest: RenderedDigest | None = None
+        self.message_id = _message_id(sub, week)
+
+    @property
+    def digest(self) -> RenderedDigest:
+        if self._digest is None:
+            cfg, sub = self.cfg, self.sub
+            descriptions = {t: str(cfg.topics.get(t, {}).get("description") or "") for t in sub.topics}
+            with self.store.read() as s:
+                data = select_week(s, self.week, {t: cfg.topic_title(t) for t in sub.topics},
+                                   {src.name: src.title for src in cfg.sources}, descriptions=descriptions,
+                                   now=self.now)
+            self._digest = render_digest(data, now=self.now, title=sub.title, max_stories=sub.max_stories)
+        return self._digest
+
+    def email(self) -> Parcel:
+        digest = self.digest
+        message = build_message(digest, sender=self.sub.sender, recipients=self.sub.recipients,
+                                message_id=self.message_id, now=self.now)
+        return Parcel(week=self.week.label, channel=EMAIL, payload=message.as_bytes(),
+                      recipients=tuple(self.sub.recipients), topics=self.sub.topics, message_id=self.message_id,
+                      subject=digest.subject, articles=digest.articles)
+
+    def chat(self, channel: str) -> Parcel:
+        target = next(t for t in self.sub.notify if t.channel == channel)
+        digest = self.digest
+        return Parcel.chat(target, week=self.week.label, title=digest.subject, body=digest.chat,
+                           topics=self.sub.topics, message_id=self.message_id, articles=digest.articles)
+
+
+def _message_id(sub: SubscriptionSettings, week: Period) -> str:
+    name = "" if sub.legacy else f"{sub.name}."
+    return f"<digest.{name}{week.label}.{secrets.token_hex(8)}@{sub.sender.rpartition('@')[2]}>"
+
+
+def _file_label(sub: SubscriptionSettings, week: Period) -> str:
+    return week.label if sub.legacy else f"{sub.name}-{week.label}"
+
+
+def _as_message(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+
+
+def _check_sendable(sub: SubscriptionSettings, week: Period, now: datetime, *, from_outbox: bool,
+                    path: Path) -> None:
     if not week.is_over(now):
-        raise ConfigError(f"week {week.label} is not over until {week.end:%a %d %b %H:%M} ({cfg.digest.timezone}); "
+        raise ConfigError(f"{week.noun} {week.label} is not over until {week.end:%a %d %b %H:%M} ({sub.timezone}); "
                           "--dry-run or --out show it so far")
-    if not from_outbox and not cfg.digest.recipients:
-        raise ConfigError(f"{cfg.path}: digest.recipients: no recipients configured")
-
-
-def _build(cfg: Config, store: Store, week: Week, now: datetime) -> _Built:
-    topics = list(cfg.digest.topics or cfg.topics)
-    recipients = list(cfg.digest.recipients)
-    message_id = f"<digest.{week.label}.{secrets.token_hex(8)}@{cfg.digest.sender.rpartition('@')[2]}>"
-    descriptions = {t: str(cfg.topics.get(t, {}).get("description") or "") for t in topics}
-    with store.read() as s:
-        data = select_week(s, week, {t: cfg.topic_title(t) for t in topics},
-                           {src.name: src.title for src in cfg.sources}, descriptions=descriptions, now=now)
-    digest = render_digest(data, now=now, title=cfg.digest.title, max_stories=cfg.digest.max_stories)
-    message = build_message(digest, sender=cfg.digest.sender, recipients=recipients, message_id=message_id, now=now)
-    return _Built(raw=message.as_bytes(), message=message, recipients=recipients, topics=topics,
-                  message_id=message_id, subject=digest.subject, articles=digest.articles, from_outbox=False)
-
-
-def _send_once(cfg: Config, store: Store, week: Week, built: _Built, now: datetime) -> dict[str, str]:
-    """Keep the message in the outbox, send it, record it as sent; returns the recipients refused. A failed
-    send leaves it in the outbox (SendError)."""
-    if not built.from_outbox:
-        with store.write() as s:
-            stored.keep_pending(s, week=week.label, topics=built.topics, recipients=built.recipients,
-                                message_id=built.message_id, subject=built.subject, articles=built.articles,
-                                message=built.raw, now=now)
-    password = os.environ.get(cfg.smtp.password_env) if cfg.smtp.username else None
-    try:
-        refused = send_message(built.raw, smtp=cfg.smtp, sender=cfg.digest.sender, recipients=built.recipients,
-                               password=password)
-    except SendError as e:
-        with store.write() as s:
-            stored.note_failure(s, week.label, str(e), now)
-        raise SendError(f"digest {week.label} not sent: {e} (kept; the next `newsmon digest` sends the same "
-                        "message)") from None
-    with store.write() as s:
-        stored.mark_sent(s, week=week.label, topics=built.topics, recipients=built.recipients,
-                         message_id=built.message_id, subject=built.subject, articles=built.articles, now=now)
-    return refused
+    if not from_outbox and sub.legacy and not sub.recipients:
+        raise ConfigError(f"{path}: digest.recipients: no recipients configured")
 
 
 def write_files(message: EmailMessage, raw: bytes, out_dir: Path, label: str) -> tuple[Path, ...]:

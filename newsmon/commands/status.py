@@ -18,12 +18,13 @@ from typing import Any
 from newsmon import alerts
 from newsmon.config import Config
 from newsmon.digests.coverage import SourceCoverage, source_coverage
+from newsmon.digests.settings import SubscriptionSettings
 from newsmon.digests.week import Week, week_of, weeks_ending
 from newsmon.storage import articles, coverage, health, runs
 from newsmon.storage import digests as stored_digests
 from newsmon.storage.engine import Session
 from newsmon.storage.health import SourceHealth, URLHealth
-from newsmon.storage.models import DigestOutbox, SourceAlert
+from newsmon.storage.models import DigestOutbox, DigestSent, SourceAlert
 
 WEEKS_SHOWN = 4
 COVERAGE_DAYS = 7        # days shown per source in the coverage section
@@ -65,6 +66,9 @@ def status_lines(session: Session, cfg: Config, now: datetime, *, width: int = 8
                 ("Stored articles", list(_counts(session, now))),
                 (f"Per week ({cfg.digest.timezone.key})", list(_weeks(session, cfg, now))),
                 ("Digest", list(_digest(session, now)))]
+    if cfg.subscriptions:
+        sections.append(("Subscriptions", [line for sub in subscription_states(session, cfg, now)
+                                           for line in _subscription(sub, now)]))
     out: list[Line] = []
     for title, lines in sections:
         body = [wrapped for line in lines or [Line(f"{INDENT}none yet")] for wrapped in _wrap(line, width)]
@@ -176,22 +180,86 @@ def _weeks(session: Session, cfg: Config, now: datetime) -> Iterator[Line]:
 
 
 def _digest(session: Session, now: datetime) -> Iterator[Line]:
+    """The [digest] table's weekly email."""
     sent = stored_digests.last_sent(session)
     if sent is None:
         yield Line(f"{INDENT}last sent: none yet")
     else:
         yield Line(f"{INDENT}last sent: {sent.week}, {_when(sent.sent_at, now)}, to {len(sent.recipients)} "
                    f"recipient{'s' if len(sent.recipients) != 1 else ''}: {sent.subject}")
-    for row in stored_digests.outbox(session):
+    for row in stored_digests.outbox(session, stored_digests.LEGACY):
         yield Line(f"{INDENT}waiting in the outbox: {row.week} ({row.subject}); " + _attempts(row, now), bad=True)
 
 
-def _attempts(row: DigestOutbox, now: datetime) -> str:
+def _attempts(row: DigestOutbox, now: datetime, again: str = "the next `newsmon digest` (or the daemon)") -> str:
     if not row.attempts:
         return f"not tried yet (kept {_when(row.created_at, now)})"
     return (f"{row.attempts} failed attempt{'s' if row.attempts != 1 else ''}, the last "
-            f"{_when(row.last_attempt_at, now)}: {row.last_error}; the next `newsmon digest` (or the daemon) "
-            "sends it again")
+            f"{_when(row.last_attempt_at, now)}: {row.last_error}; {again} sends it again")
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    """What `status` says of one [[subscriptions]] entry."""
+
+    sub: SubscriptionSettings
+    last: DigestSent | None
+    next_send: datetime | None       # scheduled: the next send time; instant: None (after each run)
+    due: list[str]                   # periods due now and not sent (the daemon or the next command sends them)
+    waiting: list[DigestOutbox]
+
+    def as_json(self) -> dict[str, Any]:
+        sub, last = self.sub, self.last
+        return {
+            "name": sub.name, "cadence": sub.cadence, "topics": list(sub.topics), "send_at": sub.send_at or None,
+            "timezone": sub.timezone.key, "recipients": len(sub.recipients), "notify": [t.shown for t in sub.notify],
+            "last_sent": None if last is None else {
+                "period": last.week, "channel": _channel(last.channel, last.recipients),
+                "sent_at": last.sent_at.isoformat(), "subject": last.subject, "articles": last.articles},
+            "next_send": self.next_send.isoformat() if self.next_send else None, "due": self.due,
+            "waiting": [_outbox_json(row) for row in self.waiting]}
+
+
+def subscription_states(session: Session, cfg: Config, now: datetime) -> list[SubscriptionState]:
+    from newsmon.schedule import DigestSchedule  # APScheduler: only when there is a schedule to show
+
+    watching = runs.first_run_started(session)
+    states = []
+    for sub in cfg.subscriptions:
+        next_send, due = None, []
+        if sub.cadence != "instant":
+            schedule = DigestSchedule.of(sub)
+            next_send = schedule.next_send_time(now)
+            due = [p.label for p in schedule.due(now, sent=stored_digests.sent_weeks(session, sub.name),
+                                                 watching_since=watching)]
+        states.append(SubscriptionState(sub, stored_digests.last_sent(session, sub.name), next_send, due,
+                                        stored_digests.outbox(session, sub.name)))
+    return states
+
+
+def _channel(channel: str, recipients: list[str]) -> str:
+    return "email" if channel == stored_digests.EMAIL else (recipients[0] if recipients else channel)
+
+
+def _subscription(state: SubscriptionState, now: datetime) -> Iterator[Line]:
+    sub = state.sub
+    how = (f"{sub.cadence} at {sub.send_at} {sub.timezone.key}" if sub.cadence != "instant"
+           else f"instant, after each run (min_score {sub.min_score:g})")
+    to = ([f"{len(sub.recipients)} email recipient{'s' if len(sub.recipients) != 1 else ''}"] if sub.recipients
+          else []) + [t.shown for t in sub.notify]
+    yield Line(f"{INDENT}{sub.name}: {', '.join(sub.topics)}; {how}; to {', '.join(to)}")
+    last = state.last
+    yield Line(f"{INDENT * 2}last sent: " + ("none yet" if last is None else
+               f"{last.week} to {_channel(last.channel, last.recipients)}, {_when(last.sent_at, now)}: {last.subject}"))
+    if state.due:
+        yield Line(f"{INDENT * 2}due now: {', '.join(state.due)} (the daemon, or `newsmon digest --subscription "
+                   f"{sub.name}`, sends it)")
+    elif state.next_send is not None:
+        yield Line(f"{INDENT * 2}next send: {state.next_send.astimezone(sub.timezone):%a %Y-%m-%d %H:%M %Z}")
+    again = "the next run" if sub.cadence == "instant" else f"the next `newsmon digest --subscription {sub.name}`"
+    for row in state.waiting:
+        yield Line(f"{INDENT * 2}waiting: {row.week} to {_channel(row.channel, row.recipients)} ({row.subject}); "
+                   + _attempts(row, now, again), bad=True)
 
 
 def week_counts(session: Session, cfg: Config, now: datetime) -> list[tuple[Week, Counter[str], int]]:
@@ -239,8 +307,13 @@ def status_json(session: Session, cfg: Config, now: datetime) -> dict[str, Any]:
                   "detail": row.gap.detail,
                   "closed_at": row.gap.closed_at.isoformat() if row.gap.closed_at else None}
                  for row in coverage.gaps_for_status(session, now - timedelta(days=GAPS_CLOSED_DAYS))],
-        "outbox": [{"week": row.week, "subject": row.subject, "recipients": len(row.recipients),
-                    "kept_at": row.created_at.isoformat(), "attempts": row.attempts, "last_error": row.last_error,
-                    "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None}
-                   for row in stored_digests.outbox(session)],
+        "outbox": [_outbox_json(row) for row in stored_digests.outbox(session)],
+        "subscriptions": [state.as_json() for state in subscription_states(session, cfg, now)],
     }
+
+
+def _outbox_json(row: DigestOutbox) -> dict[str, Any]:
+    return {"subscription": row.subscription, "week": row.week, "channel": _channel(row.channel, row.recipients),
+            "subject": row.subject, "recipients": len(row.recipients), "kept_at": row.created_at.isoformat(),
+            "attempts": row.attempts, "last_error": row.last_error,
+            "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None}
