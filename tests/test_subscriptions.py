@@ -525,3 +525,38 @@ def test_shipped_and_documented_notify_examples_are_urls_apprise_accepts() -> No
                                                   "SLACK_TOKEN_B": "A1BRTD4JD", "SLACK_B": "A1BRTD4JD"}.get(
                          m.group(1), "TIiajkdnlazkcOXrIdevi7FQ"), template)
         assert problem(ChatTarget(template=template, url=url)) is None, template
+
+
+def test_the_daemon_names_the_next_digest_among_every_subscription(tmp_path: Path, smtp: LocalSMTP) -> None:
+    from newsmon.commands.daemon import Daemon
+
+    config = subscriptions_config(tmp_path, smtp, """
+        [[subscriptions]]
+        name = "a"
+        cadence = "daily"
+        send_at = "06:00"
+        recipients = ["a@example.org"]
+
+        [[subscriptions]]
+        name = "b"
+        cadence = "daily"
+        send_at = "06:00"
+        recipients = ["b@example.org"]
+
+        [[subscriptions]]
+        name = "berlin"
+        cadence = "weekly"
+        send_at = "mon 05:00"
+        timezone = "Europe/Berlin"
+        recipients = ["c@example.org"]
+        """)
+    sunday = datetime(2025, 9, 7, 12, 0, tzinfo=UTC)
+    daemon = Daemon(config, load_config(config), clock=lambda: sunday)
+    assert daemon._next_digest_text(sunday) == "next digest (a) Mon 2025-09-08 06:00 +04"   # a and b at once
+    (_, trigger, _) = [job for job in daemon.jobs(sunday) if job[0] == "digest"][0]
+    fires = [trigger.get_next_fire_time(None, sunday)]
+    for _ in range(3):
+        fires.append(trigger.get_next_fire_time(fires[-1], fires[-1]))
+    assert fires == [datetime(2025, 9, 8, 2, 0, tzinfo=UTC), datetime(2025, 9, 8, 3, 0, tzinfo=UTC),   # berlin
+                     datetime(2025, 9, 9, 2, 0, tzinfo=UTC), datetime(2025, 9, 10, 2, 0, tzinfo=UTC)]
+    daemon.close()

@@ -332,7 +332,7 @@ class Daemon:
         scheduled = _scheduled(self.cfg)
         if not scheduled:
             return ("instant alerts only" if self.cfg.subscriptions else "no digest (no recipients)")
-        at, sub = min((DigestSchedule.of(sub).next_send_time(now), sub) for sub in scheduled)
+        at, sub = min(((DigestSchedule.of(sub).next_send_time(now), sub) for sub in scheduled), key=lambda x: x[0])
         name = "" if sub.legacy or len(scheduled) == 1 else f" ({sub.name})"
         return f"next digest{name} {at.astimezone(sub.timezone):%a %Y-%m-%d %H:%M %Z}"
 
