@@ -17,6 +17,9 @@ classifies every article of every feed. An article goes through, cheapest first:
 Positions of single matches are worked out in full only for proximity rules and raw-regex terms (which live
 outside the combined matcher). The results are those of the plain path (``prefilter=False``, every step for
 every topic); tests/test_classifiers_paths.py compares the two.
+
+``explain`` runs the same steps and then places every counted match of each topic found (``_items``), mapping
+places in the copies scanned back to the strings given (explanation.py); ``classify`` pays nothing for it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from newsmon.classifiers.explanation import Explanation, Hit, OffsetMap, describe_rule
 from newsmon.classifiers.fold import lower_view
 from newsmon.classifiers.matcher import Matcher, Prefilter
 from newsmon.classifiers.rules import TopicSpec, parse_topics
@@ -155,26 +159,73 @@ class Classifier:
                 self._uses[term.compiled.uid].append(_Use(t, -1, 0.0, term.text, -1))
         self._rules = _Rules(specs)
         self._cache: dict[str, _Stretch] = {}
+        self._described: dict[int, str] = {}
         self._prefilter = _prefilter(specs, terms, self._matcher.word_start) if prefilter else None
 
     def classify(self, title: str, text: str) -> dict[str, TopicMatch]:
         """Only topics whose rule holds and whose score reaches the threshold, in config order."""
-        parts = self._scan(_normalize(" ".join(title.split())), _normalize(text))
-        if parts is None:
+        found = self._passing(_normalize(" ".join(title.split())), _normalize(text))
+        return self._matches(*found) if found is not None else {}
+
+    def explain(self, title: str, text: str) -> dict[str, Explanation]:
+        """The topics of ``classify``, in the same order with the same scores, each with its counted matches
+        placed in ``title`` and ``text`` as given (see ``Hit``; explanation.py says how places in the copies
+        classify scans, white space collapsed and NFC, are carried back), and its exclusions found.
+
+        Slower than ``classify`` (every match is placed): for a page about one article, not for a corpus."""
+        collapsed = " ".join(title.split())
+        head_text = _normalize(collapsed)
+        body_text = _normalize(text)
+        found = self._passing(head_text, body_text)
+        if found is None:
             return {}
+        passed, head, body = found
+        maps = ((head, "title", _title_map(title, collapsed, head_text)),
+                (body, "text", OffsetMap.nfc(text) if body_text is not text else OffsetMap.identity()))
+        result: dict[str, Explanation] = {}
+        for t, score in passed:
+            spec = self.specs[t]
+            hits: list[list[Hit]] = [[] for _ in spec.groups]
+            excluded: list[tuple[str, int, int]] = []
+            for part, name, offsets in maps:
+                factor = spec.title_weight if part is head else 1.0
+                for it in self._items(part, t):
+                    hits[it.group].append(Hit(name, offsets.start(it.start), offsets.end(it.end),
+                                              spec.groups[it.group].name, it.term, it.weight * factor))
+                excluded.extend((name, offsets.start(a), offsets.end(b)) for a, b in self._exclusions(part, t))
+            groups = {spec.groups[g].name: found_hits for g, found_hits in enumerate(hits) if found_hits}
+            result[spec.name] = Explanation(spec.name, round(score, 6), spec.threshold, groups, excluded,
+                                            self._rule_words(t))
+        return result
+
+    def describe(self, topic: str) -> str:
+        """The rule of ``topic`` in words, with the first terms of each group (``describe_rule``); KeyError
+        for a topic the classifier does not have."""
+        for spec in self.specs:
+            if spec.name == topic:
+                return describe_rule(spec)
+        raise KeyError(topic)
+
+    # -- the steps of classify --------------------------------------------------------------------------
+
+    def _passing(self, head_text: str, body_text: str) -> tuple[list[tuple[int, float]], _Part, _Part] | None:
+        """The topics whose rule holds and whose score reaches the threshold, with their scores, in config
+        order, and the title and body as scanned; None if there are none. Title and body are the copies
+        classify scans (white space collapsed in the title, both NFC)."""
+        parts = self._scan(head_text, body_text)
+        if parts is None:
+            return None
         head, body = parts
         candidates = self._candidates(head, body)
         if not candidates:
-            return {}
+            return None
         wanted = _bits(candidates)
         if head.seen:
             head.hits = _hits_by_topic(head.seen, wanted)
         if body.seen:
             body.hits = _hits_by_topic(body.seen, wanted)
         passed = [(t, score) for t in candidates if (score := self._score(t, head, body)) is not None]
-        return self._matches(passed, head, body) if passed else {}
-
-    # -- the steps of classify --------------------------------------------------------------------------
+        return (passed, head, body) if passed else None
 
     def _scan(self, head_text: str, body_text: str) -> tuple[_Part, _Part] | None:
         """Where terms occur in the title and in the body; None if nowhere, which the prefilter often tells
@@ -261,6 +312,26 @@ class Classifier:
                 mask |= r.mask
             score += subtotal * factor
         return score, mask
+
+    # -- explaining -------------------------------------------------------------------------------------
+
+    def _exclusions(self, part: _Part, t: int) -> list[tuple[int, int]]:
+        """(start, end) of every exclusion term of topic ``t`` found in one part, in text order, each once."""
+        found: set[tuple[int, int]] = set()
+        for stretch, starts in part.seen:
+            for r in stretch.topics:
+                if r.topic == t and r.exclusions:
+                    found.update((a + s, b + s) for s in starts for a, b in r.exclusions)
+        for s, e, uid in part.found:
+            if any(u.topic == t and u.group < 0 for u in self._uses[uid]):
+                found.add((s, e))
+        return sorted(found)
+
+    def _rule_words(self, t: int) -> str:
+        words = self._described.get(t)
+        if words is None:
+            words = self._described[t] = describe_rule(self.specs[t], terms=False)
+        return words
 
     def _matches(self, passed: list[tuple[int, float]], head: _Part, body: _Part) -> dict[str, TopicMatch]:
         found = [_snippet_places(body, t) for t, _score in passed]
@@ -531,6 +602,31 @@ def _prefilter(specs: list[TopicSpec], terms: list[CompiledTerm], word_start: bo
     if not needed or len(needed) > _PREFILTER_MAX_TERMS or 2 * len(needed) > len(terms):
         return None
     return Prefilter(needed.values(), word_start=word_start)
+
+
+def _title_map(title: str, collapsed: str, scanned: str) -> OffsetMap | _Composed:
+    """Places in ``scanned``, the title as classify scans it (``_normalize(collapsed)``, ``collapsed`` being
+    ``" ".join(title.split())``), back to places in ``title``."""
+    spaces = OffsetMap.collapsed(title) if collapsed != title else OffsetMap.identity()
+    if scanned is collapsed:  # _normalize changed nothing
+        return spaces
+    return _Composed(OffsetMap.nfc(collapsed), spaces)
+
+
+class _Composed:
+    """Two OffsetMaps one after the other: ``first`` into the copy ``then`` maps back to the original."""
+
+    __slots__ = ("first", "then")
+
+    def __init__(self, first: OffsetMap, then: OffsetMap) -> None:
+        self.first = first
+        self.then = then
+
+    def start(self, i: int) -> int:
+        return self.then.start(self.first.start(i))
+
+    def end(self, i: int) -> int:
+        return self.then.end(self.first.end(i))
 
 
 def _normalize(text: str) -> str:
