@@ -5,7 +5,8 @@ a traceback. Each layer raises the errors of its own trade; only the CLI decides
 
     NewsmonError
     ├── ConfigError          bad config file or command-line value                        exit 2
-    │   └── RuleError        a topic rule that cannot be compiled (classifiers)
+    │   ├── RuleError        a topic rule that cannot be compiled (classifiers)
+    │   └── QueryError       a search query that cannot be parsed (storage.search)
     ├── StorageError         the database cannot be opened or migrated (storage)          exit 1
     ├── LockedError          another newsmon holds the lock (storage)                     exit 1
     ├── FetchError           a request failed or its answer was refused (pipeline.fetch)
@@ -36,6 +37,11 @@ class RuleError(ConfigError):
         super().__init__(message)
         self.topic = topic
         self.term = term  # the offending term (or group name a rule refers to); None for key errors
+
+
+class QueryError(ConfigError):
+    """A search query that cannot be understood (an unbalanced quote, a lone operator, too long). str() is one
+    line saying what is wrong and where, meant for the search page as much as for the command line."""
 
 
 class StorageError(NewsmonError):

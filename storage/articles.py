@@ -16,6 +16,7 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage.bulk import chunks, insert_ignore
+from newsmon.storage.judgements import latest_judgements
 from newsmon.storage.models import Article, ArticleTopic, ArticleURL, Discovery, Rejection, Source, site_time
 
 MAX_TRANSIENT_ATTEMPTS = 3   # a link that failed this often in passing ways is not requested again
@@ -230,8 +231,18 @@ def export_records(session: Session, **filters: Any) -> Iterator[dict[str, Any]]
         yield from _records(session, batch)
 
 
+def records_by_id(session: Session, article_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The export records of `article_ids`, in that order (those no longer stored left out)."""
+    rows = {a.id: (a, name) for a, name in session.execute(
+        select(Article, Source.name).join(Source, Source.id == Article.source_id)
+        .where(Article.id.in_(list(article_ids))))}
+    return list(_records(session, [rows[i] for i in article_ids if i in rows]))
+
+
 def _records(session: Session, batch: list[tuple[Article, str]]) -> Iterator[dict[str, Any]]:
-    topics = topics_of(session, [a.id for a, _ in batch])
+    ids = [a.id for a, _ in batch]
+    topics = topics_of(session, ids)
+    judgements = latest_judgements(session, ids)
     for article, source_name in batch:
         ts = topics.get(article.id, [])
         published = article.published
@@ -242,6 +253,7 @@ def _records(session: Session, batch: list[tuple[Article, str]]) -> Iterator[dic
             "extraction": article.extraction, "topics": [t.topic for t in ts],
             "matches": {t.topic: {"score": t.score, "terms": list(t.terms), "snippets": list(t.snippets)}
                         for t in ts},
+            "judgements": {topic: j.record() for topic, j in sorted(judgements.get(article.id, {}).items())},
         }
 
 

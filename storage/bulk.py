@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 CHUNK = 500   # values per IN list: far below SQLite's and PostgreSQL's limits on bound parameters
+
+T = TypeVar("T")
 
 
 def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
@@ -20,7 +22,7 @@ def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> 
     session.execute(stmt.on_conflict_do_nothing())
 
 
-def chunks(values: Iterable[str]) -> Iterator[list[str]]:
+def chunks(values: Iterable[T]) -> Iterator[list[T]]:
     """The distinct `values`, CHUNK at a time, in first-seen order."""
     unique = list(dict.fromkeys(values))
     for i in range(0, len(unique), CHUNK):

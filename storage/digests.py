@@ -16,6 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from newsmon.storage.judgements import not_relevant
 from newsmon.storage.models import (
     Article,
     ArticleTopic,
@@ -110,13 +111,14 @@ class TaggedRow(NamedTuple):
 
 def tagged_between(session: Session, topic: str, start: datetime, end: datetime, *, text_chars: int
                    ) -> list[TaggedRow]:
-    """The articles tagged with `topic` whose instant is in [start, end)."""
+    """The articles tagged with `topic` whose instant is in [start, end), but those judged not relevant to it."""
     rows = session.execute(
         select(Article.id, Source.name, Article.url, Article.title, func.substr(Article.text, 1, text_chars),
                Article.instant, ArticleTopic.score, ArticleTopic.terms, ArticleTopic.snippets, ArticleTopic.words)
         .join(Source, Source.id == Article.source_id)
         .join(ArticleTopic, ArticleTopic.article_id == Article.id)
-        .where(ArticleTopic.topic == topic, Article.instant >= start, Article.instant < end)
+        .where(ArticleTopic.topic == topic, Article.instant >= start, Article.instant < end,
+               ~not_relevant(Article.id, topic))
     )
     return [TaggedRow(aid, src, url, title or "", text or "", when, float(score), dict(terms or {}),
                       list(snippets or ()), dict(words or {}))
@@ -125,13 +127,15 @@ def tagged_between(session: Session, topic: str, start: datetime, end: datetime,
 
 def tagged_counts(session: Session, topic: str, spans: Sequence[tuple[datetime, datetime]]
                   ) -> dict[str, list[int]]:
-    """source -> the number of articles tagged with `topic` in each [start, end) of `spans`, in one query."""
+    """source -> the number of articles tagged with `topic` in each [start, end) of `spans`, in one query
+    (those judged not relevant to it left out)."""
     columns = [func.sum(case((and_(Article.instant >= a, Article.instant < b), 1), else_=0)) for a, b in spans]
     rows = session.execute(
         select(Source.name, *columns)
         .join(Article, Article.source_id == Source.id)
         .join(ArticleTopic, ArticleTopic.article_id == Article.id)
-        .where(ArticleTopic.topic == topic, Article.instant >= spans[0][0], Article.instant < spans[-1][1])
+        .where(ArticleTopic.topic == topic, Article.instant >= spans[0][0], Article.instant < spans[-1][1],
+               ~not_relevant(Article.id, topic))
         .group_by(Source.name)
     ).all()
     return {row[0]: [int(c or 0) for c in row[1:]] for row in rows}
@@ -181,8 +185,8 @@ class InstantRow(NamedTuple):
 
 def instant_candidates(session: Session, subscription: str, topics: Sequence[str], *, min_score: float,
                        since: datetime) -> list[InstantRow]:
-    """Articles tagged with one of `topics` at `min_score` or more, whose instant is `since` or later, that the
-    subscription has not sent yet; oldest first."""
+    """Articles tagged with one of `topics` at `min_score` or more (and not judged not relevant to it), whose
+    instant is `since` or later, that the subscription has not sent yet; oldest first."""
     already = select(InstantSent.article_id).where(InstantSent.subscription == subscription,
                                                    InstantSent.article_id == Article.id)
     rows = session.execute(
@@ -191,7 +195,7 @@ def instant_candidates(session: Session, subscription: str, topics: Sequence[str
         .join(Source, Source.id == Article.source_id)
         .join(ArticleTopic, ArticleTopic.article_id == Article.id)
         .where(ArticleTopic.topic.in_(list(topics)), ArticleTopic.score >= min_score, Article.instant >= since,
-               ~already.exists())
+               ~already.exists(), ~not_relevant(Article.id, ArticleTopic.topic))
         .order_by(Article.instant, Article.id))
     found: dict[int, InstantRow] = {}
     for aid, src, url, title, when, topic, score in rows:

@@ -52,7 +52,7 @@ def test_export_jsonl_and_csv_round_trip_the_stored_articles(config: Path, sites
     records = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
     assert {r["title"] for r in records} == {a["title"] for a in sites.articles}
     assert set(records[0]) == {"id", "source", "url", "title", "author", "published", "fetched", "text", "language",
-                               "extraction", "topics", "matches"}
+                               "extraction", "topics", "matches", "judgements"}
     code, out, _ = run_cli("--config", str(config), "export", "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -61,6 +61,7 @@ def test_export_jsonl_and_csv_round_trip_the_stored_articles(config: Path, sites
         assert row["id"] == str(record["id"]) and row["text"] == record["text"]
         assert row["published"] == record["published"] and row["topics"] == ";".join(record["topics"])
         assert (json.loads(row["matches"]) if row["matches"] else {}) == record["matches"]
+        assert (json.loads(row["judgements"]) if row["judgements"] else {}) == record["judgements"] == {}
 
 
 def test_export_bad_date_is_a_usage_error(config: Path) -> None:

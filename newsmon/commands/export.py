@@ -1,5 +1,5 @@
 """`newsmon export`: stored articles as records (the contract's shape) in JSON Lines or CSV (lists joined
-with ';'), to stdout or atomically to a file."""
+with ';', nested matches and judgements as JSON), to stdout or atomically to a file."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from newsmon.storage import articles
 from newsmon.storage.engine import Store
 
 CSV_COLUMNS = ["id", "source", "url", "title", "author", "published", "fetched", "text", "language", "extraction",
-               "topics", "matches"]
+               "topics", "matches", "judgements"]
 
 
 def export(cfg: Config, store: Store, *, topic: str | None, since: date | None, until: date | None, fmt: str,
@@ -30,10 +30,11 @@ def export(cfg: Config, store: Store, *, topic: str | None, since: date | None, 
 
 
 def csv_row(record: dict[str, Any]) -> dict[str, Any]:
-    """Flatten a record: lists joined with ';', the nested matches as JSON."""
+    """Flatten a record: lists joined with ';', the nested matches and judgements as JSON ("" for none)."""
     row = dict(record)
     row["topics"] = ";".join(record["topics"])
-    row["matches"] = json.dumps(record["matches"], ensure_ascii=False) if record["matches"] else ""
+    for nested in ("matches", "judgements"):
+        row[nested] = json.dumps(record[nested], ensure_ascii=False) if record.get(nested) else ""
     return {k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS}
 
 
