@@ -92,6 +92,7 @@ class RenderedDigest:
     articles: int = 0
     stories: int = 0
     chat: str = ""                            # the short version for chat: counts and the first stories
+    page: str = ""                            # the HTML before its CSS is inlined (the workbench shows it)
 
 
 def safe_link(url: str) -> str | None:
@@ -175,9 +176,12 @@ def subject_line(title: str, week: Period, articles: int) -> str:
 
 
 def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int = 0,
-                  threshold: float = DEFAULT_THRESHOLD) -> RenderedDigest:
+                  threshold: float = DEFAULT_THRESHOLD, workbench: str = "", charts: bool = True,
+                  chart_base: str = "cid:") -> RenderedDigest:
     """The digest of one week (or day): subject, plain text, HTML and chart images. `max_stories` (0: all) limits the
-    stories listed per topic; the counts always cover the whole week."""
+    stories listed per topic; the counts always cover the whole week. `workbench` (the `[serve] public_url`)
+    links each story to its page there. `charts=False` leaves the images out (the workbench serves each chart
+    from `chart_base` + its Content-ID on its own request)."""
     views: list[TopicView] = []
     images: dict[str, bytes] = {}
     for t in data.topics:
@@ -185,7 +189,8 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
         cid = None
         if t.count or any(sum(c.values()) for _, c in t.history):
             cid = f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', t.topic)}@newsmon"
-            images[cid] = weekly_chart(t.history, data.source_titles)
+            if charts:
+                images[cid] = weekly_chart(t.history, data.source_titles)
         views.append(TopicView(data=t, stories=stories[:max_stories] if max_stories else stories,
                                story_count=len(stories), chart_cid=cid))
     subject = subject_line(title, data.week, data.article_count)
@@ -196,13 +201,14 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
         "articles": data.article_count, "stories": story_count, "now": now.astimezone(
             data.week.tz), "tz_name": str(data.week.tz), "fmt_when": fmt_when, "fmt_day": fmt_day,
         "problem_text": problem_text, "export_hint": export_hint, "source_title": data.source_title,
-        "chart_width": CHART_WIDTH, "chart_height": CHART_HEIGHT,
+        "chart_width": CHART_WIDTH, "chart_height": CHART_HEIGHT, "workbench": workbench, "chart_base": chart_base,
     }
     text = templates.get_template("digest.txt.j2").render(context)
-    html = inliner.inline(templates.get_template("digest.html.j2").render(context))
+    page = templates.get_template("digest.html.j2").render(context)
+    html = inliner.inline(page)
     chat = templates.get_template("digest.chat.j2").render({**context, "chat_stories": CHAT_STORIES})
     return RenderedDigest(week=data.week, subject=subject, text=text, html=html, images=images,
-                          articles=data.article_count, stories=story_count, chat=chat.strip())
+                          articles=data.article_count, stories=story_count, chat=chat.strip(), page=page)
 
 
 def fmt_when(when: datetime) -> str:

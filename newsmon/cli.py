@@ -251,6 +251,78 @@ def export(topic: str | None, since: str | None, until: str | None, fmt: str, ou
         click.echo("0 articles", err=True)   # stdout stays a clean (empty) export
 
 
+@cli.command(epilog="""\b
+Query syntax: words (all must occur), "exact phrases", prefix*, OR between two terms, -excluded.
+Examples:
+  newsmon search '"Shanghai Cooperation" Baku'
+  newsmon search 'SCO OR BRICS -football' --since 2026-01-01 --format csv > results.csv
+""")
+@click.argument("query")
+@click.option("--topic", metavar="NAME", help="Only articles tagged with this topic.")
+@click.option("--source", metavar="NAME", help="Only articles of this source.")
+@click.option("--since", metavar="DATE", help="First published day (YYYY-MM-DD, digest time zone).")
+@click.option("--until", metavar="DATE", help="Last published day, inclusive.")
+@click.option("--lang", metavar="CODE", help="Only articles in this language (e.g. en).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True,
+              help="A table to read, or export records (JSON Lines, CSV).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="At most N results, best first [default: 20 for the table, all for jsonl and csv].")
+@shared_options
+def search(query: str, topic: str | None, source: str | None, since: str | None, until: str | None,
+           lang: str | None, fmt: str, limit: int | None) -> None:
+    """Full-text search of the stored articles' titles and texts, ranked (the workbench's search)."""
+    from newsmon.commands.search import search as command
+
+    cfg = _state().config
+    if topic and topic not in cfg.topics:
+        raise click.BadParameter(f"unknown topic {topic!r} (defined: {', '.join(cfg.topics) or 'none'})",
+                                 param_hint="--topic")
+    if source and source not in [s.name for s in cfg.sources]:
+        raise click.BadParameter(f"unknown source {source!r} (configured: {', '.join(s.name for s in cfg.sources)})",
+                                 param_hint="--source")
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
+    from newsmon.storage.search import parse_query
+
+    parse_query(query)   # a malformed query is exit 2 before the database is opened
+    with _open_store(cfg, read_only=True) as store:
+        shown, total = command(cfg, store, query, topic=topic, source=source, since=first, until=last, lang=lang,
+                               fmt=fmt, limit=limit, stdout=sys.stdout)
+    if fmt == "table":
+        click.echo(f"{shown} of {total:,} matching articles" if total else "no matching articles", err=True)
+
+
+@cli.command(epilog="""\b
+Examples:
+  newsmon serve                         http://127.0.0.1:8080/, this machine only
+  newsmon serve --port 9000
+  newsmon serve --hash-password         a password hash for [serve] users
+""")
+@click.option("--host", metavar="ADDRESS", help="Listen here [default: [serve] host, 127.0.0.1].")
+@click.option("--port", type=click.IntRange(0, 65535),
+              help="Listen on this port; 0: any free one [default: [serve] port, 8080].")
+@click.option("--hash-password", is_flag=True, help="Ask for a password and print its argon2 hash for [serve] users.")
+@shared_options
+def serve(host: str | None, port: int | None, hash_password: bool) -> None:
+    """The workbench: search the archive, see why an article matched, judge it, browse every week."""
+    if hash_password:
+        from newsmon.web.security import hash_password as make_hash
+
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        if len(password) < 8:
+            raise click.BadParameter("use at least 8 characters", param_hint="password")
+        click.echo(make_hash(password))
+        return
+    from newsmon.commands.serve import serve as command
+
+    cfg = _state().config
+    classifier = _state().classifier
+    with _open_store(cfg) as store:
+        command(cfg, store, classifier, host=host or cfg.serve.host,
+                port=cfg.serve.port if port is None else port, announce=_echo)
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print it as one JSON document (for scripts and monitoring).")
 @shared_options

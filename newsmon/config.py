@@ -106,6 +106,13 @@ DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         "failures": 3,                              # consecutive failed runs that make an alert
         "silent_days": 2.0,                         # days without a stored article that make an alert
     },
+    "serve": {
+        "host": "127.0.0.1",                        # `newsmon serve` binds here; off loopback needs users or a token
+        "port": 8080,
+        "public_url": "",                           # where readers reach the workbench; digests link stories to it
+        "users": [],                                # [{name = "ana", password_hash = "$argon2id$..."}]
+        "token_env": "",                            # an environment variable holding a bearer token
+    },
 }
 TABLES = (*DEFAULTS, "topics")
 SEND_AT = {"weekly": "mon 08:00", "daily": "08:00"}
@@ -141,6 +148,19 @@ class AlertsSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    host: str
+    port: int
+    public_url: str                         # "" or an http(s) URL ending in "/"
+    users: Mapping[str, str]                # user name -> argon2 hash of the password
+    token_env: str                          # "" or the name of the variable holding the bearer token
+
+    @property
+    def authenticates(self) -> bool:
+        return bool(self.users or self.token_env)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     storage: StorageSettings
@@ -154,6 +174,7 @@ class Config:
     logging: LoggingSettings
     alerts: AlertsSettings
     subscriptions: tuple[SubscriptionSettings, ...] = ()     # [[subscriptions]]; see `deliveries`
+    serve: ServeSettings = ServeSettings("127.0.0.1", 8080, "", {}, "")
 
     @property
     def legacy_subscription(self) -> SubscriptionSettings:
@@ -245,7 +266,8 @@ def parse_config(raw: Mapping[str, Any], path: Path, *, environ: Mapping[str, st
         schedule=_schedule(v, v.table(raw, "schedule")), logging=_logging(v, v.table(raw, "logging")),
         alerts=_alerts(v, v.table(raw, "alerts")),
         subscriptions=_subscriptions(v, raw.get("subscriptions", []), topics, digest,
-                                     os.environ if environ is None else environ))
+                                     os.environ if environ is None else environ),
+        serve=_serve(v, v.table(raw, "serve")))
 
 
 def parse_duration(text: str) -> float:
@@ -634,6 +656,44 @@ def _alerts(v: _Validator, table: Mapping[str, Any]) -> AlertsSettings:
         v.fail("alerts.silent_days", f"must be > 0, got {silent_days:g}")
     return AlertsSettings(recipients=v.emails(table, "recipients", "alerts"), failures=failures,
                           silent_days=silent_days)
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _serve(v: _Validator, table: Mapping[str, Any]) -> ServeSettings:
+    v.known_keys(table, "serve", set(DEFAULTS["serve"]))
+    host = v.value(table, "host", "serve").strip()
+    if not host:
+        v.fail("serve.host", "must not be empty (127.0.0.1: this machine only)")
+    port = v.value(table, "port", "serve")
+    if not 0 < port < 65536:
+        v.fail("serve.port", f"must be a port number (1-65535), got {port}")
+    public_url = v.value(table, "public_url", "serve").strip()
+    if public_url:
+        public_url = v.url(public_url, "serve.public_url").rstrip("/") + "/"
+    users: dict[str, str] = {}
+    raw_users = table.get("users", [])
+    if not isinstance(raw_users, list):
+        v.fail("serve.users", "must be a list of tables {name = ..., password_hash = ...}")
+    for i, user in enumerate(raw_users):
+        where = f"serve.users[{i}]"
+        if not isinstance(user, dict):
+            v.fail(where, "must be a table {name = ..., password_hash = ...}")
+        v.known_keys(user, where, {"name", "password_hash"})
+        name, hashed = user.get("name"), user.get("password_hash")
+        if not isinstance(name, str) or not name.strip() or ":" in name:
+            v.fail(f"{where}.name", "must be a user name (a non-empty string without ':')")
+        if name in users:
+            v.fail(f"{where}.name", f"user {name!r} is listed twice")
+        if not isinstance(hashed, str) or not hashed.startswith("$argon2"):
+            v.fail(f"{where}.password_hash", "must be an argon2 hash ($argon2id$...); "
+                   "`newsmon serve --hash-password` makes one")
+        users[name] = hashed
+    token_env = v.value(table, "token_env", "serve").strip()
+    if token_env and not _ENV_NAME.fullmatch(token_env):
+        v.fail("serve.token_env", f"must be the name of an environment variable, got {token_env!r}")
+    return ServeSettings(host=host, port=port, public_url=public_url, users=users, token_env=token_env)
 
 
 def compile_rules(cfg: Config) -> Classifier:

@@ -171,7 +171,8 @@ class _Fresh:
                 data = select_week(s, self.week, {t: cfg.topic_title(t) for t in sub.topics},
                                    {src.name: src.title for src in cfg.sources}, descriptions=descriptions,
                                    now=self.now)
-            self._digest = render_digest(data, now=self.now, title=sub.title, max_stories=sub.max_stories)
+            self._digest = render_digest(data, now=self.now, title=sub.title, max_stories=sub.max_stories,
+                                         workbench=cfg.serve.public_url)
         return self._digest
 
     def email(self) -> Parcel:
