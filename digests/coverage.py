@@ -89,7 +89,7 @@ def source_coverage(session: Session, sources: Mapping[str, str], start: datetim
             for i in range(((end - timedelta(microseconds=1)).astimezone(tz).date() - first_day).days + 1)]
     per_day: dict[str, dict[date, Counter[str]]] = {name: {} for name in sources}
     first_seen: dict[str, date] = {}
-    for name, when, route in stored.stored_since(session, start - timedelta(days=BASELINE_DAYS)):
+    for name, when, route in stored.stored_between(session, start - timedelta(days=BASELINE_DAYS), end):
         if name in per_day:
             day = when.astimezone(tz).date()
             per_day[name].setdefault(day, Counter())[route] += 1

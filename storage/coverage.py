@@ -98,11 +98,11 @@ def mark_told(session: Session, gap_ids: Sequence[int], now: datetime) -> None:
             gap.alerted_at = now
 
 
-def stored_since(session: Session, since: datetime) -> list[tuple[str, datetime, str]]:
-    """(source, instant, route) of every article whose instant is `since` or later."""
+def stored_between(session: Session, since: datetime, until: datetime) -> list[tuple[str, datetime, str]]:
+    """(source, instant, route) of every article whose instant is in [since, until)."""
     return [(source, when, route or "feed") for source, when, route in session.execute(
         select(Source.name, Article.instant, Article.route).join(Source, Source.id == Article.source_id)
-        .where(Article.instant >= since)).all()]
+        .where(Article.instant >= since, Article.instant < until)).all()]
 
 
 def runs_since(session: Session, since: datetime) -> list[tuple[str, datetime, bool]]:

@@ -30,7 +30,10 @@ def test_the_wheel_holds_one_top_level_package_with_the_layers_inside(wheel: zip
     for layer in LAYERS:
         assert f"newsmon/{layer}/__init__.py" in names
     for data in ("newsmon/config.toml", "newsmon/demo/articles.json", "newsmon/digests/templates/digest.html.j2",
-                 "newsmon/storage/migrations/versions/0001_initial_schema.py"):
+                 "newsmon/storage/migrations/versions/0001_initial_schema.py",
+                 "newsmon/storage/migrations/versions/0008_search_judgements.py",
+                 "newsmon/web/templates/search.html.j2", "newsmon/web/templates/topic.atom.xml.j2",
+                 "newsmon/web/static/style.css"):
         assert data in names, data
     assert b"[topics.sco_azerbaijan]" in wheel.read("newsmon/config.toml")  # the file itself, not a link
 

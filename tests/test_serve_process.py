@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from newsmon.commands.reclassify import reclassify
+from newsmon.config import compile_rules, load_config
 from newsmon.demo.configs import write_config
 from newsmon.demo.sample_week import SAMPLE_WEEK, TOPIC, seed_sample
 from newsmon.storage.engine import open_store
@@ -57,10 +59,11 @@ class Served:
 
 @pytest.fixture
 def served_sample(tmp_path: Path) -> Iterator[Served]:
-    config = write_config(tmp_path, [{"name": n, "feeds": ["http://127.0.0.1:9/rss"]}
-                                     for n in ("trend", "azernews", "newsaz")])
+    config = write_config(tmp_path, [{"name": n, "title": t, "feeds": ["http://127.0.0.1:9/rss"]}
+                                     for n, t in (("trend", "Trend"), ("azernews", "AzerNews"), ("newsaz", "News.Az"))])
     with open_store(f"sqlite:///{tmp_path / 'newsmon.db'}") as store:
         seed_sample(store, datetime.now(UTC))
+        reclassify(store, compile_rules(load_config(config)))    # every shipped topic, as a real archive has
     served = Served(config)
     yield served
     served.stop()
@@ -118,6 +121,8 @@ def test_a_port_in_use_is_one_line_and_exit_1(served_sample: Served, tmp_path: P
 def test_in_a_browser_judging_an_article_not_relevant_changes_precision_and_the_week(
         served_sample: Served, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
 
     browser = _browser(tmp_path / "profile")
     base = served_sample.url
@@ -131,7 +136,8 @@ def test_in_a_browser_judging_an_article_not_relevant_changes_precision_and_the_
         if SCREENSHOTS:
             browser.save_screenshot(str(Path(SCREENSHOTS) / "workbench-search.png"))
         week = httpx.get(base + f"weeks/{SAMPLE_WEEK}", timeout=30).text
-        leads = re.findall(r'href="/articles/(\d+)">why it matched', week)
+        section = week.split(f'id="digest-{TOPIC}"')[1]       # the topic's stories (it is the last topic)
+        leads = re.findall(r'href="/articles/(\d+)">why it matched', section)
         assert leads
         target = leads[0]
         browser.find_element(By.CSS_SELECTOR, f'.result a.title[href="/articles/{target}"]').click()
@@ -139,17 +145,18 @@ def test_in_a_browser_judging_an_article_not_relevant_changes_precision_and_the_
         assert browser.find_elements(By.CSS_SELECTOR, ".text mark")
         if SCREENSHOTS:
             browser.save_screenshot(str(Path(SCREENSHOTS) / "workbench-article.png"))
-        form = browser.find_element(By.CSS_SELECTOR, f'.topic-why form.judge input[name=topic][value="{TOPIC}"]'
-                                    ).find_element(By.XPATH, "..")
+        form = browser.find_element(By.CSS_SELECTOR, f"#topic-{TOPIC} form.judge")
         form.find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("not about the SCO")
         form.find_element(By.CSS_SELECTOR, "button[value=not-relevant]").click()
-        assert "judged not-relevant by local" in browser.find_element(By.CSS_SELECTOR, ".topic-why").text
+        WebDriverWait(browser, 20).until(staleness_of(form))     # the POST answered and the page came back
+        assert "judged not-relevant by local" in browser.find_element(By.CSS_SELECTOR, f"#topic-{TOPIC}").text
         browser.get(base + f"topics/{TOPIC}")
         precision = browser.find_element(By.CSS_SELECTOR, ".precision").text
         assert "0%" in precision and "1 not relevant" in precision
         assert "not about the SCO" in browser.page_source
         browser.get(base + f"weeks/{SAMPLE_WEEK}")
-        links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".digest a.why")]
+        shown = browser.find_elements(By.CSS_SELECTOR, f"#digest-{TOPIC} a.workbench")
+        links = [a.get_attribute("href") for a in shown]
         assert links and not any(link.endswith(f"/articles/{target}") for link in links)
     finally:
         browser.quit()

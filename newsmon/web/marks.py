@@ -38,36 +38,50 @@ def plain(text: str) -> str:
     return text.replace(MARK, "").replace(UNMARK, "")
 
 
+def paragraph_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph of `text` with something in it: what the article page numbers ¶1, ¶2..."""
+    bounds: list[tuple[int, int]] = []
+    pos = 0
+    for m in _PARAGRAPHS.finditer(text):
+        if text[pos:m.start()].strip():
+            bounds.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        bounds.append((pos, len(text)))
+    return bounds
+
+
+def paragraph_of(bounds: Sequence[tuple[int, int]], offset: int) -> int:
+    """The 1-based number of the paragraph holding `offset` (0 when none does)."""
+    for i, (start, end) in enumerate(bounds, 1):
+        if start <= offset < end:
+            return i
+    return 0
+
+
 def highlighted_paragraphs(text: str, spans: Iterable[tuple[int, int, str]]) -> list[Markup]:
-    """`text` as paragraphs of HTML, each (start, end, label) span wrapped in <mark title="label">. Spans that
-    overlap one already kept are dropped (two topics matching the same word mark it once)."""
+    """`text` as paragraphs of HTML (those of paragraph_bounds), each (start, end, label) span wrapped in
+    <mark title="label">. Spans that overlap one already kept are dropped (two topics matching the same word
+    mark it once)."""
     kept: list[tuple[int, int, str]] = []
     last_end = -1
     for start, end, label in sorted(spans, key=lambda s: (s[0], -s[1])):
         if start >= last_end and 0 <= start < end <= len(text):
             kept.append((start, end, label))
             last_end = end
-    paragraphs: list[Markup] = []
-    current: list[str] = []
-    pos = 0
-
-    def plain_run(chunk: str) -> None:
-        parts = _PARAGRAPHS.split(chunk)
-        for i, part in enumerate(parts):
-            if i:
-                paragraphs.append(Markup("".join(current)))
-                current.clear()
-            current.append(str(escape(part)))
-
-    for start, end, label in kept:
-        plain_run(text[pos:start])
-        current.append(f'<mark title="{escape(label)}">{escape(" ".join(text[start:end].split()))}</mark>')
-        pos = end
-    plain_run(text[pos:])
-    paragraphs.append(Markup("".join(current)))
-    return [p for p in paragraphs if p.strip()]
-
-
-def labels(hits: Sequence[tuple[str, str]]) -> str:
-    """'sco: SCO; azerbaijan: Baku' for a mark's tooltip."""
-    return "; ".join(f"{group}: {term}" for group, term in hits)
+    out: list[Markup] = []
+    i = 0
+    for p_start, p_end in paragraph_bounds(text):
+        parts: list[str] = []
+        pos = p_start
+        while i < len(kept) and kept[i][0] < p_end:
+            start, end, label = kept[i]
+            end = min(end, p_end)
+            if start >= pos:
+                parts.append(str(escape(text[pos:start])))
+                parts.append(f'<mark title="{escape(label)}">{escape(text[start:end])}</mark>')
+                pos = end
+            i += 1
+        parts.append(str(escape(text[pos:p_end])))
+        out.append(Markup("".join(parts).strip()))
+    return out

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from newsmon.classifiers import Explanation
 from newsmon.commands.export import CSV_COLUMNS, csv_row
 from newsmon.commands.status import coverage_of, status_json, status_lines
 from newsmon.digests.chart import weekly_chart
@@ -30,7 +31,7 @@ from newsmon.pipeline.walk import day_bounds
 from newsmon.storage import archive, health, judgements
 from newsmon.storage import digests as stored
 from newsmon.storage import search as fts
-from newsmon.web.marks import highlighted_paragraphs, marked
+from newsmon.web.marks import highlighted_paragraphs, marked, paragraph_bounds, paragraph_of
 from newsmon.web.workbench import MAX_NOTE_CHARS, Workbench, query_url, safe_next
 
 PAGE_SIZE = 20
@@ -151,19 +152,36 @@ def article(wb: Workbench, request: Request) -> Response:
             raise HTTPException(404, f"No article {article_id} is stored.")
         also = _also_reported(wb, s, detail)
     explained = wb.classifier.explain(detail.title, detail.text)
-    spans = [(h.start, h.end, f"{topic} · {group}: {h.term}")
-             for topic, e in explained.items() for group, hits in e.groups.items() for h in hits if h.part == "text"]
-    title_spans = [(h.start, h.end, f"{topic} · {group}: {h.term}")
-                   for topic, e in explained.items() for group, hits in e.groups.items() for h in hits
-                   if h.part == "title"]
-    title = highlighted_paragraphs(detail.title, title_spans)
+    hits = [(topic, group, h) for topic, e in explained.items() for group, found in e.groups.items() for h in found]
+    title = highlighted_paragraphs(detail.title, [(h.start, h.end, f"{topic} · {group}: {h.term}")
+                                                  for topic, group, h in hits if h.part == "title"])
+    paragraphs = highlighted_paragraphs(detail.text, [(h.start, h.end, f"{topic} · {group}: {h.term}")
+                                                      for topic, group, h in hits if h.part == "text"])
+    bounds = paragraph_bounds(detail.text)
     stored_topics = {t.topic: t for t in detail.topics}
     names = list(dict.fromkeys([*stored_topics, *explained]))
     rows = [{"name": n, "stored": stored_topics.get(n), "explained": explained.get(n),
-             "verdict": detail.judgements.get(n)} for n in names]
+             "groups": _where(explained[n], bounds) if n in explained else {}, "verdict": detail.judgements.get(n)}
+            for n in names]
     return wb.page(request, "article.html.j2", title=detail.title or detail.url, article=detail,
-                   title_html=title[0] if title else Markup(""), paragraphs=highlighted_paragraphs(detail.text, spans),
-                   rows=rows, also=also, other_topics=[t for t in wb.cfg.topics if t not in names])
+                   title_html=title[0] if title else Markup(""), paragraphs=paragraphs, rows=rows, also=also,
+                   other_topics=[t for t in wb.cfg.topics if t not in names])
+
+
+def _where(explanation: Explanation, bounds: list[tuple[int, int]]) -> dict[str, list[dict[str, Any]]]:
+    """Per group, each term that fired: how often, and where ("title", then paragraph numbers)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for group, found in explanation.groups.items():
+        terms: dict[str, dict[str, Any]] = {}
+        for h in found:
+            entry = terms.setdefault(h.term, {"term": h.term, "count": 0, "title": False, "paragraphs": []})
+            entry["count"] += 1
+            if h.part == "title":
+                entry["title"] = True
+            elif (n := paragraph_of(bounds, h.start)) and n not in entry["paragraphs"]:
+                entry["paragraphs"].append(n)
+        out[group] = sorted(terms.values(), key=lambda t: -t["count"])
+    return out
 
 
 def _also_reported(wb: Workbench, s: Any, detail: archive.ArticleDetail) -> list[dict[str, Any]]:

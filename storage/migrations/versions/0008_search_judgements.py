@@ -14,7 +14,11 @@ A later migration that copies `articles` (a batch operation) drops these trigger
 must create them again.
 PostgreSQL: `articles.search_vector`, a stored generated tsvector (title weight A, text weight B) that the
 ALTER fills for the rows stored before, with a GIN index.
-Both: `judgements`, every verdict a person gave on an article for a topic; the latest one counts.
+Both: `ix_articles_instant`, on the instant an article belongs to (`Article.instant`, published else fetched)
+and its source: the week, day and date-range queries of the digest, the coverage and the workbench's pages
+read a period's articles from it instead of scanning every article; `ix_articles_source_fetched`, what the
+health of a source counts (articles, last stored, stored this week) without reading the article rows. And
+`judgements`, every verdict a person gave on an article for a topic; the latest one counts.
 """
 
 from collections.abc import Sequence
@@ -43,6 +47,8 @@ _SQLITE_UP = [
     END""",
     "CREATE INDEX ix_articles_search_filters ON articles "
     "(id, CAST(strftime('%s', coalesce(published_at, fetched_at)) AS INTEGER), source_id, language)",
+    "CREATE INDEX ix_articles_instant ON articles (coalesce(published_at, fetched_at), source_id)",
+    "CREATE INDEX ix_articles_source_fetched ON articles (source_id, fetched_at)",
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
     "INSERT INTO articles_fts(articles_fts) VALUES ('optimize')",
 ]
@@ -52,14 +58,20 @@ _SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS articles_fts_insert",
     "DROP TABLE IF EXISTS articles_fts",
     "DROP INDEX IF EXISTS ix_articles_search_filters",
+    "DROP INDEX IF EXISTS ix_articles_instant",
+    "DROP INDEX IF EXISTS ix_articles_source_fetched",
 ]
 _POSTGRES_UP = [
     "ALTER TABLE articles ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
     "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
     "setweight(to_tsvector('english', coalesce(text, '')), 'B')) STORED",
     "CREATE INDEX ix_articles_search_vector ON articles USING GIN (search_vector)",
+    "CREATE INDEX ix_articles_instant ON articles (coalesce(published_at, fetched_at), source_id)",
+    "CREATE INDEX ix_articles_source_fetched ON articles (source_id, fetched_at)",
 ]
 _POSTGRES_DOWN = [
+    "DROP INDEX IF EXISTS ix_articles_instant",
+    "DROP INDEX IF EXISTS ix_articles_source_fetched",
     "DROP INDEX IF EXISTS ix_articles_search_vector",
     "ALTER TABLE articles DROP COLUMN IF EXISTS search_vector",
 ]
