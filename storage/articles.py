@@ -253,7 +253,7 @@ def _records(session: Session, batch: list[tuple[Article, str]]) -> Iterator[dic
             "extraction": article.extraction, "topics": [t.topic for t in ts],
             "matches": {t.topic: {"score": t.score, "terms": list(t.terms), "snippets": list(t.snippets)}
                         for t in ts},
-            "judgements": {topic: j.record() for topic, j in sorted(judgements.get(article.id, {}).items())},
+            "judgements": {topic: j.verdict for topic, j in sorted(judgements.get(article.id, {}).items())},
         }
 
 

@@ -2,7 +2,7 @@
 
 Every judgement is kept; the latest per (article, topic) counts — highest `judged_at`, then highest id, so two
 made within the same clock tick still have an order. An article whose latest verdict for a topic is
-"not-relevant" stays out of that topic's digests, instant alerts and feed (`not_relevant`); a later "relevant"
+"not_relevant" stays out of that topic's digests, instant alerts and feed (`not_relevant`); a later "relevant"
 brings it back. Precision is measured over the judged articles that carry the topic.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from newsmon.storage.bulk import chunks
 from newsmon.storage.models import Article, ArticleTopic, Judgement, Source
 
-RELEVANT, NOT_RELEVANT = "relevant", "not-relevant"
+RELEVANT, NOT_RELEVANT = "relevant", "not_relevant"
 VERDICTS = (RELEVANT, NOT_RELEVANT)
 _MAX_CHARS = 100   # topic and who columns: refused here rather than by the database, as PostgreSQL would
 
@@ -29,14 +29,10 @@ _MAX_CHARS = 100   # topic and who columns: refused here rather than by the data
 class JudgementRow:
     article_id: int
     topic: str
-    verdict: str                # relevant | not-relevant
+    verdict: str                # relevant | not_relevant
     note: str
     who: str
     when: datetime              # UTC
-
-    def record(self) -> dict[str, str]:
-        """As in the export record."""
-        return {"verdict": self.verdict, "note": self.note, "who": self.who, "when": self.when.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ def is_latest(j: Any) -> ColumnElement[bool]:
 
 def not_relevant(article_id: QueryableAttribute[int] | ColumnElement[int],
                  topic: QueryableAttribute[str] | ColumnElement[str] | str) -> ColumnElement[bool]:
-    """True where the latest verdict on the article for the topic is "not-relevant": for queries to leave out."""
+    """True where the latest verdict on the article for the topic is "not_relevant": for queries to leave out."""
     j = aliased(Judgement)
     return exists().where(j.article_id == article_id, j.topic == topic, j.verdict == NOT_RELEVANT, is_latest(j))
 
@@ -114,7 +110,7 @@ def topic_precision(session: Session, topic: str) -> TopicPrecision:
 
 
 def judged_not_relevant(session: Session, topic: str, limit: int = 50) -> list[JudgedArticle]:
-    """The articles whose latest verdict for `topic` is "not-relevant", newest judgement first: the false
+    """The articles whose latest verdict for `topic` is "not_relevant", newest judgement first: the false
     positives to tune the topic's rule with."""
     j = aliased(Judgement)
     rows = session.execute(

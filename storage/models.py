@@ -183,14 +183,14 @@ class ArticleTopic(Base):
 
 class Judgement(Base):
     """A person's verdict on whether an article belongs to a topic. The history is kept; the latest judgement
-    per (article, topic) counts (highest judged_at, then id): "not-relevant" keeps it out of digests and feeds."""
+    per (article, topic) counts (highest judged_at, then id): "not_relevant" keeps it out of digests and feeds."""
 
     __tablename__ = "judgements"
     __table_args__ = (Index("ix_judgements_topic_article_id", "topic", "article_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     topic: Mapped[str] = mapped_column(String(100))
-    verdict: Mapped[str] = mapped_column(String(20))              # relevant | not-relevant
+    verdict: Mapped[str] = mapped_column(String(20))              # relevant | not_relevant
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     who: Mapped[str] = mapped_column(String(100))
     judged_at: Mapped[datetime] = mapped_column(UTCDateTime)

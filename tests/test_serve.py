@@ -179,8 +179,8 @@ def test_topic_feed_is_atom_that_feedparser_reads(bench: Bench) -> None:
 
 def test_judgements_need_a_csrf_token_a_known_topic_and_a_known_article(bench: Bench) -> None:
     article_id = bench.tagged()[0]
-    assert bench.judge(article_id, "not-relevant", csrf="0" * 64).status_code == 403
-    assert bench.judge(article_id, "not-relevant", topic="nope").status_code == 400
+    assert bench.judge(article_id, "not_relevant", csrf="0" * 64).status_code == 403
+    assert bench.judge(article_id, "not_relevant", topic="nope").status_code == 400
     assert bench.judge(article_id, "maybe").status_code == 400
     token = bench.csrf(bench.client.get(f"/articles/{article_id}").text)
     assert bench.judge(999999, "relevant", csrf=token).status_code == 404
@@ -196,7 +196,7 @@ def test_judging_changes_precision_and_takes_the_article_out_of_the_week(bench_o
     leads = [int(i) for i in re.findall(r'href="/articles/(\d+)">why it matched', week)]
     assert leads
     out = leads[0]
-    r = bench.judge(out, "not-relevant", note="a football match in Baku")
+    r = bench.judge(out, "not_relevant", note="a football match in Baku")
     assert r.status_code == 303 and r.headers["location"] == f"/articles/{out}"
     keep = next(i for i in ids if i != out)
     assert bench.judge(keep, "relevant").status_code == 303
@@ -222,12 +222,12 @@ def test_search_finds_on_both_backends_and_export_carries_the_judgement(bench_on
     token = bench.csrf(r.text)
     back = f"/search?q=SCO&topic={TOPIC}"
     resp = bench.client.post(f"/articles/{hit}/judgements", data={
-        "csrf": token, "topic": TOPIC, "verdict": "not-relevant", "next": back}, follow_redirects=False)
+        "csrf": token, "topic": TOPIC, "verdict": "not_relevant", "next": back}, follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == back
     records = [json.loads(x) for x in bench.client.get(
         "/search", params={"q": "SCO", "format": "jsonl"}).text.splitlines()]
     judged = next(rec for rec in records if rec["id"] == hit)
-    assert judged["judgements"][TOPIC]["verdict"] == "not-relevant"
+    assert judged["judgements"] == {TOPIC: "not_relevant"}
 
 
 def test_a_next_that_leaves_the_site_is_not_followed(bench: Bench) -> None:

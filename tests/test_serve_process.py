@@ -147,9 +147,9 @@ def test_in_a_browser_judging_an_article_not_relevant_changes_precision_and_the_
             browser.save_screenshot(str(Path(SCREENSHOTS) / "workbench-article.png"))
         form = browser.find_element(By.CSS_SELECTOR, f"#topic-{TOPIC} form.judge")
         form.find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("not about the SCO")
-        form.find_element(By.CSS_SELECTOR, "button[value=not-relevant]").click()
+        form.find_element(By.CSS_SELECTOR, "button[value=not_relevant]").click()
         WebDriverWait(browser, 20).until(staleness_of(form))     # the POST answered and the page came back
-        assert "judged not-relevant by local" in browser.find_element(By.CSS_SELECTOR, f"#topic-{TOPIC}").text
+        assert "judged not relevant by local" in browser.find_element(By.CSS_SELECTOR, f"#topic-{TOPIC}").text
         browser.get(base + f"topics/{TOPIC}")
         precision = browser.find_element(By.CSS_SELECTOR, ".precision").text
         assert "0%" in precision and "1 not relevant" in precision
