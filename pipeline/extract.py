@@ -73,7 +73,10 @@ def extract_article(html: str, url: str, timezone: str = "UTC") -> Extracted:
     except (lxml.etree.ParserError, ValueError):
         return Extracted()
     meta = _page_metadata(tree, url, tz)
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
+    # trafilatura's own metadata (a fifth of the extraction's time: htmldate, categories, ...) only fills in
+    # what the page's head and JSON-LD did not say; when they said it all, it would be thrown away
+    needed = not (meta["title"] and meta["author"] and meta["published"])
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=needed, include_comments=False,
                                       include_tables=False, as_dict=False)
     if doc is None or isinstance(doc, dict):  # (a dict only with as_dict=True)
         return Extracted(**meta)
