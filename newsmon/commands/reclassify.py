@@ -75,8 +75,7 @@ def reclassify(store: Store, classifier: Classifier, *, since: datetime | None =
         report.changed += len(updates)
         if updates and not dry_run:
             with store.write() as s:
-                for article_id, topics in updates:
-                    articles.replace_topics(s, article_id, topics)
+                articles.replace_topics_of(s, updates)
         last_id = batch[-1].id
         if progress:
             progress(report.articles, total)
