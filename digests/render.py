@@ -186,11 +186,9 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
     images: dict[str, bytes] = {}
     for t in data.topics:
         stories = build_stories(t.articles, threshold=threshold)
-        cid = None
-        if t.count or any(sum(c.values()) for _, c in t.history):
-            cid = f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', t.topic)}@newsmon"
-            if charts:
-                images[cid] = weekly_chart(t.history, data.source_titles)
+        cid = chart_cid(t)
+        if cid is not None and charts:
+            images[cid] = weekly_chart(t.history, data.source_titles)
         views.append(TopicView(data=t, stories=stories[:max_stories] if max_stories else stories,
                                story_count=len(stories), chart_cid=cid))
     subject = subject_line(title, data.week, data.article_count)
@@ -209,6 +207,13 @@ def render_digest(data: WeekData, *, now: datetime, title: str, max_stories: int
     chat = templates.get_template("digest.chat.j2").render({**context, "chat_stories": CHAT_STORIES})
     return RenderedDigest(week=data.week, subject=subject, text=text, html=html, images=images,
                           articles=data.article_count, stories=story_count, chat=chat.strip(), page=page)
+
+
+def chart_cid(topic: TopicWeek) -> str | None:
+    """The Content-ID of a topic's chart, None when it has nothing to draw (no article in any period shown)."""
+    if not (topic.count or any(sum(c.values()) for _, c in topic.history)):
+        return None
+    return f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', topic.topic)}@newsmon"
 
 
 def fmt_when(when: datetime) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from starlette.datastructures import FormData
@@ -23,8 +24,8 @@ from newsmon.classifiers import Explanation
 from newsmon.commands.export import CSV_COLUMNS, csv_row
 from newsmon.commands.status import coverage_of, status_json, status_lines
 from newsmon.digests.chart import weekly_chart
-from newsmon.digests.render import build_stories, render_digest
-from newsmon.digests.select import select_week
+from newsmon.digests.render import build_stories, chart_cid, render_digest
+from newsmon.digests.select import WeekData, select_week
 from newsmon.digests.week import Week, parse_week, week_of, weeks_ending
 from newsmon.errors import QueryError
 from newsmon.pipeline.walk import day_bounds
@@ -32,7 +33,7 @@ from newsmon.storage import archive, health, judgements
 from newsmon.storage import digests as stored
 from newsmon.storage import search as fts
 from newsmon.web.marks import highlighted_paragraphs, marked, paragraph_bounds, paragraph_of
-from newsmon.web.workbench import MAX_NOTE_CHARS, Workbench, query_url, safe_next
+from newsmon.web.workbench import MAX_NOTE_CHARS, Workbench, query_url, safe_next, templates
 
 PAGE_SIZE = 20
 HOME_STORIES = 5
@@ -52,8 +53,7 @@ def home(wb: Workbench, request: Request) -> Response:
         data = select_week(s, week, wb.topic_titles, wb.source_titles, now=now)
         states = health.source_health(s, [src.name for src in cfg.sources], now)
         coverage = {c.name: c for c in coverage_of(s, cfg, now)}
-    cards = [{"data": t, "stories": build_stories(t.articles)[:HOME_STORIES],
-              "chart": _chart_id(t.topic) if t.count or any(sum(c.values()) for _, c in t.history) else None}
+    cards = [{"data": t, "stories": build_stories(t.articles)[:HOME_STORIES], "chart": chart_cid(t)}
              for t in data.topics]
     return wb.page(request, "home.html.j2", title="This week", week=week, cards=cards, health=states,
                    coverage=coverage, now=now)
@@ -281,19 +281,15 @@ def _descriptions(wb: Workbench, topics: Any) -> dict[str, str]:
 
 
 def week_chart(wb: Workbench, request: Request) -> Response:
+    """One topic's chart of a week page (the email carries it as an attachment; a page asks for it)."""
     w = _week(wb, request.path_params["label"])
-    topic = next((t for t in wb.cfg.topics if _chart_id(t) == request.path_params["cid"]), None)
+    with wb.store.read() as s:
+        data = select_week(s, w, wb.topic_titles, wb.source_titles, now=min(wb.clock(), w.end))
+    topic = next((t for t in data.topics if chart_cid(t) == request.path_params["cid"]), None)
     if topic is None:
         raise HTTPException(404, "No such chart.")
-    with wb.store.read() as s:
-        data = select_week(s, w, {topic: wb.cfg.topic_title(topic)}, wb.source_titles, now=min(wb.clock(), w.end))
-    return Response(weekly_chart(data.topics[0].history, data.source_titles), media_type="image/png",
+    return Response(weekly_chart(topic.history, data.source_titles), media_type="image/png",
                     headers={"cache-control": "max-age=60"})
-
-
-def _chart_id(topic: str) -> str:
-    """The Content-ID render_digest gives a topic's chart."""
-    return f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', topic)}@newsmon"
 
 
 def digest_css(wb: Workbench, request: Request) -> Response:
@@ -304,9 +300,7 @@ def digest_css(wb: Workbench, request: Request) -> Response:
 
 @lru_cache(maxsize=1)
 def _digest_css() -> str:
-    from newsmon.digests.select import WeekData
-
-    week = Week(2026, 1, __import__("zoneinfo").ZoneInfo("UTC"))
+    week = Week(2026, 1, ZoneInfo("UTC"))     # any week: the style sheet does not depend on it
     page = render_digest(WeekData(week=week, topics=[]), now=week.end, title="", charts=False).page
     found = re.search(r"<style>(.*?)</style>", page, re.S)
     return ".digest {\n" + (found.group(1) if found else "") + "\n}\n"
@@ -339,15 +333,10 @@ def topic_feed(wb: Workbench, request: Request) -> Response:
         entries = archive.newest_tagged(s, name, FEED_ENTRIES)
     base = wb.cfg.serve.public_url or str(request.base_url)
     updated = max((e.instant for e in entries), default=wb.clock())
-    body = _feed_template().render(name=name, title=wb.cfg.topic_title(name), entries=entries, base=base,
-                                   updated=updated, source_title=wb.source_title)
+    body = templates.get_template("topic.atom.xml.j2").render(
+        name=name, title=wb.cfg.topic_title(name), entries=entries, base=base, updated=updated,
+        source_title=wb.source_title)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
-
-
-def _feed_template() -> Any:
-    from newsmon.web.workbench import templates
-
-    return templates.get_template("topic.atom.xml.j2")
 
 
 # ---- /health ----
