@@ -290,7 +290,7 @@ def search(query: str, topic: str | None, source: str | None, since: str | None,
         shown, total = command(cfg, store, query, topic=topic, source=source, since=first, until=last, lang=lang,
                                fmt=fmt, limit=limit, stdout=sys.stdout)
     if fmt == "table":
-        click.echo(f"{shown} of {total:,} matching articles" if total else "no matching articles", err=True)
+        click.echo(f"{shown} of {total} matching articles" if total else "no matching articles", err=True)
 
 
 @cli.command(epilog="""\b

@@ -71,6 +71,7 @@ class SearchHit:
 class SearchPage:
     total: int                      # every match with the filters, not only this page's
     hits: list[SearchHit]
+    exact: bool = True              # False: there are more matches than `total` (PostgreSQL stops counting)
 
 
 def search(session: Session, query: SearchQuery, *, topic: str | None = None, source: str | None = None,
@@ -88,7 +89,8 @@ def search(session: Session, query: SearchQuery, *, topic: str | None = None, so
         for part, part_limit, part_offset in _slices(backend, session, filters, total, limit, offset):
             ranked += [(int(i), float(score)) for i, score in
                        backend.ranked(session, filters, part, part_limit, part_offset)]
-    return SearchPage(total, _hits(session, backend, ranked))
+    exact = backend.count_limit is None or total < backend.count_limit
+    return SearchPage(total if exact else total - 1, _hits(session, backend, ranked), exact)
 
 
 def search_records(session: Session, query: SearchQuery, **filters: Any) -> Iterator[dict[str, Any]]:

@@ -233,6 +233,24 @@ def test_total_counts_every_match_and_pages_split_them(store: Any) -> None:
         search(s, parse_query("caspian"), offset=-1)
 
 
+def test_a_count_that_stops_early_says_there_are_more_and_still_pages_through_them(
+        store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsmon.storage import fulltext
+
+    monkeypatch.setattr(fulltext.Backend, "count_limit", 8)   # PostgreSQL's limit, made small, on each backend
+    monkeypatch.setattr(fulltext.PostgresBackend, "count_limit", 8)
+    put(store, {f"n{i}": ("trend", f"Note {i}", f"Caspian note number {i}. " + FILLER,
+                          datetime(2026, 11, 1, tzinfo=BAKU) + timedelta(hours=i), "en", False) for i in range(12)})
+    with store.read() as s:
+        first = search(s, parse_query("caspian"), limit=5)
+        few = search(s, parse_query("caspian note number 3"), limit=5)
+        second = search(s, parse_query("caspian"), limit=5, offset=5)
+    assert (first.total, first.exact) == (7, False)       # "more than 7"
+    assert (few.total, few.exact) == (1, True)
+    assert len(first.hits) == 5 and len(second.hits) == 5
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
 def test_a_query_matching_more_than_the_window_ranks_the_newest_first_and_pages_through_all(
         store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_module, "RANK_WINDOW", 5)

@@ -16,8 +16,8 @@ from newsmon.web.marks import plain
 
 def search(cfg: Config, store: Store, query_text: str, *, topic: str | None, source: str | None,
            since: date | None, until: date | None, lang: str | None, fmt: str, limit: int | None,
-           stdout: TextIO) -> tuple[int, int]:
-    """Print the results; returns (shown, total)."""
+           stdout: TextIO) -> tuple[int, str]:
+    """Print the results; returns (shown, how many match: "1,234", or "more than 10,000")."""
     from newsmon.commands.export import write_records
 
     query = fts.parse_query(query_text)
@@ -27,7 +27,7 @@ def search(cfg: Config, store: Store, query_text: str, *, topic: str | None, sou
         if fmt != "table":
             records = fts.search_records(session, query, **filters)
             shown = write_records(islice(records, limit) if limit else records, fmt, None, stdout)
-            return shown, shown
+            return shown, f"{shown:,}"
         page = fts.search(session, query, limit=limit or 20, offset=0, **filters)
     titles = {s.name: s.title for s in cfg.sources}
     for hit in page.hits:
@@ -37,4 +37,4 @@ def search(cfg: Config, store: Store, query_text: str, *, topic: str | None, sou
         snippet = " ".join(plain(hit.snippet).split())
         if snippet:
             stdout.write(f"{'':>7}  {snippet}\n")
-    return len(page.hits), page.total
+    return len(page.hits), f"{'' if page.exact else 'more than '}{page.total:,}" if page.total else ""
