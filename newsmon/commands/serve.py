@@ -16,7 +16,7 @@ from newsmon.classifiers import Classifier
 from newsmon.config import Config
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.storage.engine import Store
-from newsmon.web.security import Gate, check_binding, is_loopback
+from newsmon.web.security import Gate, check_binding
 
 log = logging.getLogger("newsmon.serve")
 
@@ -62,8 +62,10 @@ def serve(cfg: Config, store: Store, classifier: Classifier, *, host: str, port:
                                            timeout_graceful_shutdown=10, server_header=False))
     shown = f"[{host}]" if ":" in host else host
     bound = sock.getsockname()[1]
-    who = "anyone on this machine" if gate.open and is_loopback(host) else \
-        f"{len(cfg.serve.users)} user(s)" + (" and the bearer token" if gate.token else "")
+    allowed = [f"{n} user{'s' if n != 1 else ''}"] if (n := len(cfg.serve.users)) else []
+    if gate.token:
+        allowed.append("the bearer token")
+    who = " and ".join(allowed) or "anyone on this machine"
     announce(f"newsmon workbench on http://{shown}:{bound}/ for {who} (Ctrl-C or SIGTERM stops it)")
     log.info("serving on %s:%s", host, bound)
     try:
