@@ -159,6 +159,19 @@ def test_article_page_highlights_the_terms_that_fired_per_group(bench: Bench) ->
     assert "the original" in page
 
 
+def test_an_empty_archive_answers_every_page_and_lists_no_week(tmp_path: Path) -> None:
+    config = write_config(tmp_path, SOURCES)
+    cfg = load_config(config)
+    with open_store(f"sqlite:///{tmp_path / 'newsmon.db'}") as store:
+        client = TestClient(create_app(Workbench(cfg, store, compile_rules(cfg), Gate({}), clock=lambda: NOW)))
+        for path in ("/", "/search?q=SCO", "/search?q=SCO&format=csv", f"/weeks/{SAMPLE_WEEK}",
+                     f"/topics/{TOPIC}", f"/topics/{TOPIC}.atom", "/health"):
+            assert client.get(path).status_code == 200, path
+        weeks = client.get("/weeks/").text
+        assert "Nothing stored yet." in weeks and 'href="/weeks/2026-W' not in weeks
+        client.close()
+
+
 def test_unknown_pages_are_404_with_a_message(bench: Bench) -> None:
     for path in ("/articles/999999", "/topics/nope", "/topics/nope.atom", "/weeks/2026-W99", "/nowhere"):
         r = bench.client.get(path)

@@ -249,9 +249,7 @@ def weeks(wb: Workbench, request: Request) -> Response:
     current = week_of(now, wb.cfg.digest.timezone)
     with wb.store.read() as s:
         first = archive.first_instant(s)
-        listed = weeks_ending(current, WEEKS_LISTED)
-        if first is not None:
-            listed = [w for w in listed if w.end > first]
+        listed = [] if first is None else [w for w in weeks_ending(current, WEEKS_LISTED) if w.end > first]
         spans = [(w.start, w.end) for w in listed]
         counts = {t: archive.tagged_per_period(s, t, spans) for t in wb.cfg.topics} if spans else {}
     rows = [{"week": w, "counts": {t: counts[t][i] for t in counts}} for i, w in enumerate(listed)]
