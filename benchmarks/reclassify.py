@@ -26,34 +26,36 @@ from newsmon.storage.engine import open_store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def seed(db: Path, n: int) -> int:
+START = datetime(2025, 1, 1, tzinfo=UTC)   # the first article; one every 7 minutes after it
+
+
+def seed(db: Path, n: int, sources: tuple[str, ...] = ("bench",)) -> int:
+    """N articles recombined from the samples through plain INSERTs (any trigger keeps its index in step, as
+    on every write), spread over `sources` in turn; returns the bytes of text."""
     store = open_store(f"sqlite:///{db}")
     store.close()
     samples = load_sample_articles()
     sco = [a for a in samples if a["sco"]]
     other = [a for a in samples if not a["sco"]]
     rng = random.Random(0)
-    start = datetime(2025, 1, 1, tzinfo=UTC)
     nbytes = 0
+    insert = ("INSERT INTO articles (id, source_id, url, title, author, published_at, published_offset, fetched_at, "
+              "text, summary, language, extraction) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO sources (id, name) VALUES (1, 'bench')")
+        conn.executemany("INSERT INTO sources (id, name) VALUES (?, ?)", list(enumerate(sources, 1)))
         rows = []
         for i in range(n):
             base = rng.choice(sco) if rng.random() < 0.02 else rng.choice(other)
             text = "\n".join(rng.sample(base["paragraphs"], len(base["paragraphs"])))
             nbytes += len(text.encode())
-            when = (start + timedelta(minutes=7 * i)).replace(tzinfo=None)
-            rows.append((i + 1, 1, f"https://bench.invalid/{i}", base["title"], "", when, 240, when, text, "", "en",
-                         "article"))
+            when = (START + timedelta(minutes=7 * i)).replace(tzinfo=None)
+            rows.append((i + 1, 1 + i % len(sources), f"https://bench.invalid/{i}", base["title"], "", when, 240,
+                         when, text, "", "en", "article"))
             if len(rows) == 5000:
-                conn.executemany("INSERT INTO articles (id, source_id, url, title, author, published_at, "
-                                 "published_offset, fetched_at, text, summary, language, extraction) "
-                                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                conn.executemany(insert, rows)
                 rows = []
         if rows:
-            conn.executemany("INSERT INTO articles (id, source_id, url, title, author, published_at, "
-                             "published_offset, fetched_at, text, summary, language, extraction) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(insert, rows)
     return nbytes
 
 

@@ -19,14 +19,14 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from reclassify import START, seed  # the benchmark beside this one (this folder is on sys.path)
 from starlette.testclient import TestClient
 
 from newsmon.commands.reclassify import reclassify
 from newsmon.config import compile_rules, load_config
-from newsmon.demo.articles import load_sample_articles
 from newsmon.demo.configs import write_config
 from newsmon.digests.week import week_of
 from newsmon.storage.engine import open_store
@@ -34,38 +34,9 @@ from newsmon.web.app import create_app
 from newsmon.web.security import Gate
 from newsmon.web.workbench import Workbench
 
-START = datetime(2025, 1, 1, tzinfo=UTC)
+SOURCES = ("trend", "azernews", "newsaz")
 QUERIES = ["Azerbaijan", "SCO", '"Shanghai Cooperation Organisation"', "Azerbaij*", "SCO OR BRICS",
            "Baku -football", "oil gas pipeline", '"energy security" Caspian', "Tianjin summit", "zzyzx"]
-
-
-def seed(db: Path, n: int) -> int:
-    """N articles through plain INSERTs (the index's triggers keep it in step, as on every write)."""
-    store = open_store(f"sqlite:///{db}")
-    store.close()
-    samples = load_sample_articles()
-    sco = [a for a in samples if a["sco"]]
-    other = [a for a in samples if not a["sco"]]
-    rng = random.Random(0)
-    nbytes = 0
-    insert = ("INSERT INTO articles (id, source_id, url, title, author, published_at, published_offset, fetched_at, "
-              "text, summary, language, extraction) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
-    with sqlite3.connect(db) as conn:
-        conn.executemany("INSERT INTO sources (id, name) VALUES (?, ?)", [(1, "trend"), (2, "azernews"), (3, "newsaz")])
-        rows = []
-        for i in range(n):
-            base = rng.choice(sco) if rng.random() < 0.02 else rng.choice(other)
-            text = "\n".join(rng.sample(base["paragraphs"], len(base["paragraphs"])))
-            nbytes += len(text.encode())
-            when = (START + timedelta(minutes=7 * i)).replace(tzinfo=None)
-            rows.append((i + 1, 1 + i % 3, f"https://bench.invalid/{i}", base["title"], "", when, 240, when, text, "",
-                         "en", "article"))
-            if len(rows) == 5000:
-                conn.executemany(insert, rows)
-                rows = []
-        if rows:
-            conn.executemany(insert, rows)
-    return nbytes
 
 
 def size_without_index(db: Path, tmp: Path) -> int:
@@ -103,10 +74,10 @@ def main() -> None:
         tmp = Path(name)
         db = tmp / "bench.db"
         started = time.perf_counter()
-        nbytes = seed(db, args.articles)
+        nbytes = seed(db, args.articles, SOURCES)
         seeded = time.perf_counter() - started
         config = write_config(tmp, [{"name": n, "feeds": ["http://127.0.0.1:9/rss"]}
-                                    for n in ("trend", "azernews", "newsaz")], storage_url=f"sqlite:///{db}")
+                                    for n in SOURCES], storage_url=f"sqlite:///{db}")
         cfg = load_config(config)
         classifier = compile_rules(cfg)
         store = open_store(cfg.storage.url)

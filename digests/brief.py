@@ -7,14 +7,13 @@ subscription's time zone), the topics it was tagged with, and the link.
 
 from __future__ import annotations
 
-import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
+from newsmon.digests.mail import new_message
 from newsmon.digests.render import fmt_when, inliner, safe_link, templates
 
 MAX_PER_MESSAGE = 20    # articles in one message; more go out as several (a chat message has a size limit)
@@ -57,12 +56,7 @@ class Alert:
     def email(self, *, sender: str, recipients: Sequence[str], message_id: str, now: datetime) -> EmailMessage:
         """text/plain and text/html alternatives; nothing loaded from outside."""
         context = self._context()
-        msg = EmailMessage(policy=email.policy.SMTP)
-        msg["Subject"] = self.subject
-        msg["From"] = sender
-        msg["To"] = ", ".join(recipients)
-        msg["Date"] = format_datetime(now)
-        msg["Message-ID"] = message_id
+        msg = new_message(subject=self.subject, sender=sender, recipients=recipients, message_id=message_id, now=now)
         msg.set_content(templates.get_template("instant.txt.j2").render(context))
         msg.add_alternative(inliner.inline(templates.get_template("instant.html.j2").render(context)), subtype="html")
         return msg

@@ -9,11 +9,15 @@ Every failure becomes one `SendError` line naming the server and what went wrong
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,19 @@ from newsmon.digests.settings import SmtpSettings
 from newsmon.errors import SendError
 
 log = logging.getLogger(__name__)
+
+
+def new_message(*, subject: str, sender: str, recipients: Sequence[str], message_id: str, now: datetime
+                ) -> EmailMessage:
+    """An email with its headers set, CRLF line ends (as sent): the digest, the instant alert and the admins'
+    alerts add their parts to it."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    return msg
 
 
 def tls_context(ca_file: Path | None) -> ssl.SSLContext:

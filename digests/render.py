@@ -16,13 +16,11 @@ sum of rule weights that a reader has no scale for; the words found, with their 
 from __future__ import annotations
 
 import base64
-import email.policy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, MIMEPart
-from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +31,7 @@ from newsmon.digests.chart import HEIGHT_PX as CHART_HEIGHT
 from newsmon.digests.chart import WIDTH_PX as CHART_WIDTH
 from newsmon.digests.chart import weekly_chart
 from newsmon.digests.dedupe import DEFAULT_THRESHOLD, group_duplicates
+from newsmon.digests.mail import new_message
 from newsmon.digests.period import Period
 from newsmon.digests.select import DigestArticle, SourceProblem, TopicWeek, WeekData
 
@@ -213,7 +212,12 @@ def chart_cid(topic: TopicWeek) -> str | None:
     """The Content-ID of a topic's chart, None when it has nothing to draw (no article in any period shown)."""
     if not (topic.count or any(sum(c.values()) for _, c in topic.history)):
         return None
-    return f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', topic.topic)}@newsmon"
+    return chart_id(topic.topic)
+
+
+def chart_id(topic: str) -> str:
+    """The Content-ID a topic's chart has when it has one."""
+    return f"chart-{re.sub(r'[^A-Za-z0-9_.-]', '-', topic)}@newsmon"
 
 
 def fmt_when(when: datetime) -> str:
@@ -241,12 +245,7 @@ def export_hint(topic: str, week: Period) -> str:
 def build_message(digest: RenderedDigest, *, sender: str, recipients: Sequence[str], message_id: str,
                   now: datetime) -> EmailMessage:
     """multipart/alternative: text/plain, then multipart/related (text/html + the chart PNGs by Content-ID)."""
-    msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Subject"] = digest.subject
-    msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id
+    msg = new_message(subject=digest.subject, sender=sender, recipients=recipients, message_id=message_id, now=now)
     msg[f"X-Newsmon-{digest.week.noun.capitalize()}"] = digest.week.label
     msg.set_content(digest.text)
     msg.add_alternative(digest.html, subtype="html")

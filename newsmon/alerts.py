@@ -17,13 +17,12 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from typing import Any
 
 from newsmon.config import AlertsSettings, Config
-from newsmon.digests.mail import send_message
+from newsmon.digests.mail import new_message, send_message
 from newsmon.errors import SendError
 from newsmon.storage import coverage, health, runs
 from newsmon.storage.engine import Store
@@ -190,12 +189,8 @@ def gap_message(notices: Sequence[Notice], *, sender: str, recipients: Sequence[
 
 def _email(subject: str, lines: Sequence[str], *, sender: str, recipients: Sequence[str], now: datetime
            ) -> EmailMessage:
-    message = EmailMessage(policy=policy.SMTP)   # CRLF line ends, as sent
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(now.astimezone(UTC))
-    message["Message-ID"] = make_msgid("newsmon-alert", domain=sender.rpartition("@")[2] or None)
+    message = new_message(subject=subject, sender=sender, recipients=recipients, now=now.astimezone(UTC),
+                          message_id=make_msgid("newsmon-alert", domain=sender.rpartition("@")[2] or None))
     message["Auto-Submitted"] = "auto-generated"
     message.set_content("\n".join(lines) + "\n")
     return message

@@ -349,6 +349,14 @@ class _Validator:
                 self.fail(f"{where}.{key}[{i}]", f"{address!r} is not an email address")
         return addresses
 
+    def unique_names(self, names: Sequence[str], array: str, noun: str) -> None:
+        """The `name` of each table of an array of tables is its key for commands: one of each."""
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                self.fail(f"{array}[{i}].name", f"duplicate {noun} name {name!r}")
+            seen.add(name)
+
     def url(self, value: str, key: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -395,11 +403,7 @@ def _sources(v: _Validator, raw: Any) -> tuple[SourceSettings, ...]:
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         v.fail("sources", "must be an array of tables ([[sources]])")
     sources = tuple(_source(v, s, f"sources[{i}]") for i, s in enumerate(raw))
-    seen: set[str] = set()
-    for i, s in enumerate(sources):
-        if s.name in seen:
-            v.fail(f"sources[{i}].name", f"duplicate source name {s.name!r}")
-        seen.add(s.name)
+    v.unique_names([s.name for s in sources], "sources", "source")
     return sources
 
 
@@ -501,11 +505,7 @@ def _subscriptions(v: _Validator, raw: Any, topics: Mapping[str, Any], digest: D
         v.fail("subscriptions", "must be an array of tables ([[subscriptions]])")
     subs = tuple(_subscription(v, table, f"subscriptions[{i}]", topics, digest, environ)
                  for i, table in enumerate(raw))
-    seen: set[str] = set()
-    for i, sub in enumerate(subs):
-        if sub.name in seen:
-            v.fail(f"subscriptions[{i}].name", f"duplicate subscription name {sub.name!r}")
-        seen.add(sub.name)
+    v.unique_names([sub.name for sub in subs], "subscriptions", "subscription")
     return subs
 
 

@@ -79,8 +79,6 @@ def tagged_per_period(session: Session, topic: str, spans: Sequence[tuple[dateti
     return [sum(counts[i] for counts in per_source.values()) for i in range(len(spans))]
 
 
-tagged_per_week = tagged_per_period
-
 
 def first_instant(session: Session) -> datetime | None:
     """The instant of the oldest article (None for an empty archive), from the two indexed times rather than

@@ -47,7 +47,7 @@ from newsmon.storage.models import Article, ArticleTopic, Source, site_time
 from newsmon.storage.query import MAX_QUERY_CHARS, SearchQuery, Term, parse_query
 
 __all__ = ["ELLIPSIS", "MARK", "MAX_QUERY_CHARS", "RANK_WINDOW", "UNMARK", "SearchHit", "SearchPage", "SearchQuery",
-           "Term", "parse_query", "search", "search_records"]
+           "Term", "parse_query", "search", "search_records", "unmarked"]
 
 RANK_WINDOW = 10_000   # matches ranked together: about 10 ms of bm25 on SQLite
 _BATCH = 500
@@ -72,6 +72,11 @@ class SearchPage:
     total: int                      # every match with the filters, not only this page's
     hits: list[SearchHit]
     exact: bool = True              # False: there are more matches than `total` (PostgreSQL stops counting)
+
+
+def unmarked(text: str) -> str:
+    """A title or snippet of a hit without its marks (for plain text: a terminal, CSV)."""
+    return text.replace(MARK, "").replace(UNMARK, "")
 
 
 def search(session: Session, query: SearchQuery, *, topic: str | None = None, source: str | None = None,

@@ -51,6 +51,31 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _postgres_schema_url()
 
 
+@pytest.fixture(scope="module")
+def shipped() -> Any:
+    """The shipped topic rules (config.toml), compiled."""
+    import tomllib
+
+    from newsmon.classifiers import compile_topics
+
+    with (Path(__file__).parent.parent / "config.toml").open("rb") as f:
+        return compile_topics(tomllib.load(f)["topics"])
+
+
+def migrate(store: Any, how: Any, revision: str) -> None:
+    """Move a store's schema with an Alembic command (`alembic.command.upgrade` or `.downgrade`) to `revision`:
+    how the migration tests make a database of an older schema."""
+    from alembic.config import Config
+
+    import newsmon.storage
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(newsmon.storage.__file__).parent / "migrations"))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        how(cfg, revision)
+
+
 @pytest.fixture
 def sites() -> Iterator[Any]:
     from newsmon.demo.sites import SampleSites

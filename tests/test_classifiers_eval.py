@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.classifiers import Classifier, compile_topics
+from newsmon.classifiers import Classifier
 from newsmon.classifiers.evaluation import LabelledText, evaluate, format_report, parse_jsonl, parse_seed
 from newsmon.classifiers.rules import GROUP_KEYS, TERM_KEYS, TOPIC_KEYS
 
 REPO = Path(__file__).parent.parent
 EVAL = REPO / "tests" / "data" / "eval"
 SHIPPED = ("sco", "sco_azerbaijan")
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Classifier:
-    with (REPO / "config.toml").open("rb") as f:
-        return compile_topics(tomllib.load(f)["topics"])
 
 
 def seeds() -> list[LabelledText]:

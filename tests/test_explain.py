@@ -4,7 +4,6 @@ title and text exactly as given, and the rule in words."""
 from __future__ import annotations
 
 import random
-import tomllib
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,14 @@ from typing import Any
 import pytest
 
 from newsmon.classifiers import Classifier, Explanation, Hit, compile_topics, describe_rule
-from newsmon.classifiers.evaluation import LabelledText, parse_jsonl, parse_seed
+from newsmon.classifiers.evaluation import LabelledText, parse_jsonl
 from newsmon.classifiers.explanation import OffsetMap
 from newsmon.classifiers.rules import TermSpec
+from tests.test_classifiers_eval import SHIPPED, seeds
 from tests.test_classifiers_paths import random_rules, random_text
 
 REPO = Path(__file__).parent.parent
 EVAL = REPO / "tests" / "data" / "eval"
-SHIPPED = ("sco", "sco_azerbaijan")
 
 
 def nfc(s: str) -> str:
@@ -28,17 +27,6 @@ def nfc(s: str) -> str:
 
 def nfd(s: str) -> str:
     return unicodedata.normalize("NFD", s)
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Classifier:
-    with (REPO / "config.toml").open("rb") as f:
-        return compile_topics(tomllib.load(f)["topics"])
-
-
-def seeds() -> list[LabelledText]:
-    return [parse_seed(f"seed-{p.stem}", p.read_text(encoding="utf-8"), SHIPPED)
-            for p in sorted((EVAL / "seeds").glob("*.txt"))]
 
 
 def corpus() -> list[LabelledText]:

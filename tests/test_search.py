@@ -4,13 +4,11 @@ ranking, snippets, paging, and the index kept in step with the articles."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, update
 
-import newsmon.storage
 from newsmon.errors import QueryError
 from newsmon.storage import search as search_module
 from newsmon.storage.articles import NewArticle, TopicRecord, store_articles
@@ -18,6 +16,7 @@ from newsmon.storage.engine import open_store
 from newsmon.storage.models import Article
 from newsmon.storage.runs import source_ids
 from newsmon.storage.search import MARK, MAX_QUERY_CHARS, UNMARK, parse_query, search, search_records
+from tests.conftest import migrate
 
 BAKU = timezone(timedelta(hours=4))
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -299,16 +298,6 @@ def test_the_index_follows_inserts_updates_and_deletes(store: Any, corpus: dict[
         s.execute(delete(Article).where(Article.id == ids["late"]))
     assert found(store, "aral") == set()
     assert found(store, "azerbaijan") == {"sco", "gas", "talks"}
-
-
-def migrate(store: Any, how: Any, revision: str) -> None:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(newsmon.storage.__file__).parent / "migrations"))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        how(cfg, revision)
 
 
 def test_migration_0008_indexes_the_articles_stored_before_it_and_goes_back(db_url: str) -> None:

@@ -16,6 +16,7 @@ from newsmon.storage import articles, runs
 from newsmon.storage.engine import open_store
 from newsmon.storage.lock import run_lock
 from newsmon.storage.models import Article, ArticleURL, Discovery
+from tests.conftest import migrate
 
 BAKU = timezone(timedelta(hours=4))
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -53,14 +54,6 @@ def test_schema_head_constant_names_the_newest_migration() -> None:
 
 def test_topic_words_survive_migration_0005_and_rows_from_before_it_read_back_without(db_url: str) -> None:
     from alembic import command
-    from alembic.config import Config
-
-    def migrate(store: Any, how: Any, revision: str) -> None:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(Path(newsmon.storage.__file__).parent / "migrations"))
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            how(cfg, revision)
 
     store = open_store(db_url)
     old = articles.TopicRecord("sco_azerbaijan", 7.0, {"Azerbaijan*": 2}, ["Azerbaijani ..."])

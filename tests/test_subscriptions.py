@@ -27,7 +27,7 @@ from newsmon.storage.articles import NewArticle, TopicRecord, store_article
 from newsmon.storage.engine import open_store
 from newsmon.storage.models import DigestOutbox, DigestSent, InstantSent
 from newsmon.storage.runs import source_ids
-from tests.conftest import LocalSMTP, WebhookSink, run_cli, seed_digest_weeks
+from tests.conftest import LocalSMTP, WebhookSink, migrate, run_cli, seed_digest_weeks
 from tests.test_daemon import wait_for
 from tests.test_daemon_schedule import FakeClock, Simulation
 
@@ -478,16 +478,6 @@ def test_status_shows_each_subscriptions_last_send_next_send_and_what_waits(
 
 def test_migration_0007_keeps_the_sends_and_the_waiting_digest_of_before(db_url: str) -> None:
     from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    import newsmon.storage
-
-    def migrate(store: Any, how: Any, revision: str) -> None:
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(Path(newsmon.storage.__file__).parent / "migrations"))
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            how(cfg, revision)
 
     store = open_store(db_url)
     migrate(store, command.downgrade, "0006")

@@ -11,7 +11,6 @@ from newsmon.config import Config
 from newsmon.pipeline.walk import day_bounds
 from newsmon.storage import search as fts
 from newsmon.storage.engine import Store
-from newsmon.web.marks import plain
 
 
 def search(cfg: Config, store: Store, query_text: str, *, topic: str | None, source: str | None,
@@ -33,8 +32,8 @@ def search(cfg: Config, store: Store, query_text: str, *, topic: str | None, sou
     for hit in page.hits:
         when = hit.published or hit.fetched
         stdout.write(f"{hit.id:>7}  {when:%Y-%m-%d}  {titles.get(hit.source, hit.source)[:14]:<14}  "
-                     f"{plain(hit.title) or hit.url}\n")
-        snippet = " ".join(plain(hit.snippet).split())
+                     f"{fts.unmarked(hit.title) or hit.url}\n")
+        snippet = " ".join(fts.unmarked(hit.snippet).split())
         if snippet:
             stdout.write(f"{'':>7}  {snippet}\n")
     return len(page.hits), f"{'' if page.exact else 'more than '}{page.total:,}" if page.total else ""

@@ -33,11 +33,6 @@ def marked(text: str) -> Markup:
     return Markup("".join(out))
 
 
-def plain(text: str) -> str:
-    """The same text without marks (for CSV, the Atom feed, titles of links)."""
-    return text.replace(MARK, "").replace(UNMARK, "")
-
-
 def paragraph_bounds(text: str) -> list[tuple[int, int]]:
     """(start, end) of each paragraph of `text` with something in it: what the article page numbers ¶1, ¶2..."""
     bounds: list[tuple[int, int]] = []

@@ -24,7 +24,7 @@ from newsmon.classifiers import Explanation
 from newsmon.commands.export import CSV_COLUMNS, csv_row
 from newsmon.commands.status import coverage_of, status_json, status_lines
 from newsmon.digests.chart import weekly_chart
-from newsmon.digests.render import build_stories, chart_cid, render_digest
+from newsmon.digests.render import build_stories, chart_cid, chart_id, render_digest
 from newsmon.digests.select import WeekData, select_week
 from newsmon.digests.week import Week, parse_week, week_of, weeks_ending
 from newsmon.errors import QueryError
@@ -281,12 +281,12 @@ def _descriptions(wb: Workbench, topics: Any) -> dict[str, str]:
 def week_chart(wb: Workbench, request: Request) -> Response:
     """One topic's chart of a week page (the email carries it as an attachment; a page asks for it)."""
     w = _week(wb, request.path_params["label"])
-    with wb.store.read() as s:
-        data = select_week(s, w, wb.topic_titles, wb.source_titles, now=min(wb.clock(), w.end))
-    topic = next((t for t in data.topics if chart_cid(t) == request.path_params["cid"]), None)
+    topic = next((t for t in wb.cfg.topics if chart_id(t) == request.path_params["cid"]), None)
     if topic is None:
         raise HTTPException(404, "No such chart.")
-    return Response(weekly_chart(topic.history, data.source_titles), media_type="image/png",
+    with wb.store.read() as s:       # that topic's periods only
+        data = select_week(s, w, {topic: wb.cfg.topic_title(topic)}, wb.source_titles, now=min(wb.clock(), w.end))
+    return Response(weekly_chart(data.topics[0].history, data.source_titles), media_type="image/png",
                     headers={"cache-control": "max-age=60"})
 
 
