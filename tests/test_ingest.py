@@ -42,8 +42,8 @@ def config(tmp_path: Path, sites: Any) -> Path:
     return write_config(tmp_path, sites.source_config())
 
 
-def test_first_run_stores_every_article_once_with_title_date_and_text(config: Path, sites: Any,
-                                                                     tmp_path: Path) -> None:
+def test_first_run_stores_every_article_once_with_title_author_date_and_text(config: Path, sites: Any,
+                                                                            tmp_path: Path) -> None:
     code, out, err = run_cli("--config", str(config), "run")
     assert code == 0, err
     rows = stored(tmp_path / "newsmon.db")
@@ -52,6 +52,7 @@ def test_first_run_stores_every_article_once_with_title_date_and_text(config: Pa
     by_title = {r["title"]: r for r in rows}
     for record in sites.articles:
         row = by_title[record["title"]]
+        assert row["author"] == record["author"], record["slug"]  # AzerNews names it only in a byline
         assert row["published_offset"] == 240, record["slug"]
         assert row["published_at"].startswith(record["published"][:10])
         if record.get("paywalled"):
