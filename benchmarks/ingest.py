@@ -46,6 +46,7 @@ class TreeCPU:
     def __init__(self, root: psutil.Process, *, include_root: bool = True, interval: float = 0.05) -> None:
         self.root, self.include_root, self.interval = root, include_root, interval
         self.seen: dict[int, float] = {}
+        self.roles: dict[int, str] = {}
         self._stop = False
 
     def poll(self) -> None:
@@ -54,6 +55,8 @@ class TreeCPU:
             try:
                 t = p.cpu_times()
                 self.seen[p.pid] = t.user + t.system
+                if p.pid not in self.roles:
+                    self.roles[p.pid] = _role(p, self.root)
             except psutil.Error:
                 pass
 
@@ -66,6 +69,20 @@ class TreeCPU:
     def stop(self) -> float:
         self._stop = True
         return sum(self.seen.values())
+
+    def by_role(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, seconds in self.seen.items():
+            role = self.roles.get(pid, "other")
+            out[role] = out.get(role, 0.0) + seconds
+        return out
+
+
+def _role(p: psutil.Process, root: psutil.Process) -> str:
+    """main, forkserver or worker: where newsmon's CPU goes."""
+    if p.pid == root.pid:
+        return "main"
+    return "forkserver" if p.ppid() == root.pid else "workers"
 
 
 def floor_seconds(pages: list[str], workers: int) -> tuple[float, float]:
@@ -127,9 +144,9 @@ def main() -> None:
               f"peak RSS {peak_mb:.0f} MB (largest process)")
         per_article = 1000 * b_cpu / len(pages)
         print(f"    CPU of newsmon's process tree: {b_cpu:.1f} s = {per_article:.1f} ms an article = "
-              f"{per_article / (1000 * a_cpu / len(pages)):.2f} x the floor's per page (goal <= 1.15); "
-              f"main process {tree.seen.get(child.pid, 0):.1f} s; the local test server {server_cpu:.1f} s "
-              f"(includes the poller), on {os.cpu_count()} cores")
+              f"{per_article / (1000 * a_cpu / len(pages)):.2f} x the floor's per page (goal <= 1.15): "
+              + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in sorted(tree.by_role().items()))
+              + f"; the local test server {server_cpu:.1f} s (includes the poller), on {os.cpu_count()} cores")
         print("    " + proc.stdout.strip().replace("\n", "\n    "))
 
         sites.clear_requests()

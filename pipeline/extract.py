@@ -1,18 +1,14 @@
 """Article extraction: HTML in, text and metadata out.
 
-`extract_article` is pure and runs in worker processes: trafilatura is CPU-bound, and a pathological page
-can make it run for minutes, which only a process can be stopped from doing. `ExtractorPool` gives each
-page a time limit and kills the worker that exceeds it (pebble), so one bad page costs one page.
+`extract_article` is pure and runs in worker processes (pipeline.worker): trafilatura is CPU-bound, and a
+pathological page can make it run for minutes, which only a process can be stopped from doing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import multiprocessing
 import re
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +18,6 @@ import lxml.etree
 import lxml.html
 
 from newsmon.errors import ExtractionError
-from newsmon.pipeline.settings import ExtractSettings
 
 log = logging.getLogger(__name__)
 
@@ -223,64 +218,3 @@ def _text_date(tree: Any) -> datetime | None:
         return datetime(year, month, day, int(m.group(4)), int(m.group(5)), tzinfo=offset)
     except ValueError:
         return None
-
-
-def _extract_bytes(content: bytes, content_type: str, url: str, timezone: str) -> Extracted:
-    return extract_article(decode_html(content, content_type), url, timezone)
-
-
-MAX_TASKS = 1000
-
-
-class ExtractorPool:
-    """Worker processes for `extract_article` (`[extract] workers`), each page limited to `timeout_seconds`.
-
-    The pool starts on first use, so a run with nothing new never pays for it.
-    """
-
-    def __init__(self, settings: ExtractSettings):
-        self.workers = settings.worker_count
-        self.timeout = settings.timeout_seconds
-        self.max_html_bytes = settings.max_html_bytes
-        self._pool: Any = None
-
-    def _ensure(self) -> Any:
-        if self._pool is None:
-            import pebble
-
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["newsmon.pipeline.extract", "trafilatura"])
-            # a worker is replaced after MAX_TASKS pages, so memory that lxml/trafilatura keep cannot grow
-            # without bound over a long backfill
-            self._pool = pebble.ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS, context=ctx)
-        return self._pool
-
-    async def extract(self, content: bytes, content_type: str, url: str, timezone: str) -> Extracted:
-        if len(content) > self.max_html_bytes:
-            raise ExtractionError(f"page of {len(content):,} bytes is larger than max_html_bytes "
-                                  f"({self.max_html_bytes:,})")
-        import pebble
-
-        args = (content, content_type, url, timezone)
-        try:
-            future = self._ensure().schedule(_extract_bytes, args=args, timeout=self.timeout)
-        except RuntimeError:  # the pool broke (a worker could not start): start afresh once
-            log.warning("extraction pool failed; restarting it")
-            self.close()
-            future = self._ensure().schedule(_extract_bytes, args=args, timeout=self.timeout)
-        try:
-            return await asyncio.wrap_future(future)
-        except FutureTimeout:
-            raise ExtractionError(f"extraction took longer than {self.timeout:g} s; abandoned",
-                                  permanent=False) from None
-        except pebble.ProcessExpired as e:
-            raise ExtractionError(f"extraction worker died ({e})", permanent=False) from None
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.stop()
-            self._pool.join()
-            self._pool = None

@@ -2,7 +2,7 @@
 
 Every failure is contained: a bad item is logged, remembered and skipped, and the caller goes on.
 
-    ArticleStage.ingest(...)   fetch → extract → classify one article, handed to a Sink
+    ArticleStage.ingest(...)   fetch here, extract → classify in a worker (pipeline.worker), handed to a Sink
     Sink                       where finished articles go: BatchWriter for a run, RangeSink for a walk
     SourceReport, RunReport    what happened, for the summary lines and the database
 """
@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from newsmon.classifiers import Classifier
 from newsmon.errors import ExtractionError, FetchError
-from newsmon.pipeline.classify import topic_records
+from newsmon.pipeline.classify import as_records
 from newsmon.pipeline.discover import Candidate
-from newsmon.pipeline.extract import Extracted, ExtractorPool
 from newsmon.pipeline.fetch import Fetcher, Page, check_url
 from newsmon.pipeline.settings import SourceSettings
 from newsmon.pipeline.urls import absolute, canonicalize
+from newsmon.pipeline.worker import Job, Worked, WorkerPool
 from newsmon.storage import articles
 from newsmon.storage.articles import NewArticle
 from newsmon.storage.engine import Store
@@ -107,12 +106,12 @@ class Sink(Protocol):
 @dataclass
 class ArticleStage:
     """fetch → extract → classify for one candidate article, the record handed to a Sink: the same stage
-    for whatever discovered the link (a run's feeds and listing pages, a backfill's walk)."""
+    for whatever discovered the link (a run's feeds and listing pages, a backfill's walk). The page is
+    fetched here, politely; the workers extract and classify it."""
 
     store: Store
     fetcher: Fetcher
-    extractor: ExtractorPool
-    classifier: Classifier | None
+    workers: WorkerPool
     now: Clock
     in_flight: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
@@ -120,7 +119,7 @@ class ArticleStage:
         """Pages of one source fetched and not yet extracted: enough to keep every worker busy, few enough
         to bound memory. Per source, so that one source waiting out its host's politeness delay never holds
         up another source on another host."""
-        return self.in_flight.setdefault(source, asyncio.Semaphore(self.extractor.workers * 2 + 1))
+        return self.in_flight.setdefault(source, asyncio.Semaphore(self.workers.workers * 2 + 1))
 
     async def ingest(self, src: SourceSettings, source_id: int, found: Found, rep: SourceReport, sink: Sink
                      ) -> bool:
@@ -132,9 +131,10 @@ class ArticleStage:
             async with self._in_flight(src.name):
                 page = await self.fetcher.get(c.link, allowed_hosts=src.allowed_hosts)
                 rep.fetched += 1
-                extracted = await self.extractor.extract(page.content, page.headers.get("content-type", ""),
-                                                         page.url, src.timezone.key)
-            record = self._record(src, source_id, c, page, extracted, found.route)
+                worked = await self.workers.work(Job(
+                    page.content, page.headers.get("content-type", ""), page.url, src.timezone.key,
+                    feed_title=c.title, feed_summary=c.summary, paywall_markers=src.paywall_markers))
+            record = self._record(src, source_id, c, page, worked, found.route)
         except (FetchError, ExtractionError) as e:
             rep.failed += 1
             reason = str(e) if isinstance(e, FetchError) else f"{c.link}: {e}"
@@ -145,44 +145,29 @@ class ArticleStage:
         sink.add(record, found.discovery_ids, c.link)
         return False
 
-    def _record(self, src: SourceSettings, source_id: int, c: Candidate, page: Page, ex: Extracted, route: str
+    def _record(self, src: SourceSettings, source_id: int, c: Candidate, page: Page, worked: Worked, route: str
                 ) -> NewArticle:
-        url = self._canonical(src, page, ex)
-        text, extraction = _text_to_keep(src, c, page, ex)
-        title = ex.title or c.title
-        published = ex.published or c.published or ex.published_day
-        topics = topic_records(self.classifier, title, text) if self.classifier else ()
+        ex = worked.extracted
+        if worked.note is not None:
+            level, message = worked.note
+            log.log(level, "%s: %s: %s", src.name, c.link, message)
+        url = self._canonical(src, page, ex.canonical)
         return NewArticle(
-            source_id=source_id, url=url, title=title, author=ex.author, published=published,
-            fetched=self.now(), text=text, summary=c.summary, language=ex.language, extraction=extraction,
-            aliases=tuple(dict.fromkeys(u for u in (c.url, canonicalize(page.url)) if u != url)), topics=topics,
-            route=route)
+            source_id=source_id, url=url, title=worked.title, author=ex.author,
+            published=ex.published or c.published or ex.published_day, fetched=self.now(), text=ex.text,
+            summary=c.summary, language=ex.language, extraction=worked.extraction,
+            aliases=tuple(dict.fromkeys(u for u in (c.url, canonicalize(page.url)) if u != url)),
+            topics=as_records(worked.matches), route=route)
 
     @staticmethod
-    def _canonical(src: SourceSettings, page: Page, ex: Extracted) -> str:
+    def _canonical(src: SourceSettings, page: Page, canonical: str | None) -> str:
         """The page's canonical URL when it names one on an allowed host, else where the page came from."""
-        if ex.canonical:
-            candidate = absolute(page.url, ex.canonical)
+        if canonical:
+            candidate = absolute(page.url, canonical)
             if src.allows(candidate):
                 return canonicalize(candidate)
             log.debug("%s: ignoring canonical %s of %s (host not allowed)", src.name, candidate, page.url)
         return canonicalize(page.url)
-
-
-def _text_to_keep(src: SourceSettings, c: Candidate, page: Page, ex: Extracted) -> tuple[str, str]:
-    """(text, extraction): the extracted text, or the feed summary when the page is a paywall teaser or gave
-    less than the summary."""
-    paywalled = any(m in ex.text or m.encode() in page.content for m in src.paywall_markers)
-    if not (paywalled or not ex.text or len(ex.text) < len(c.summary)):
-        return ex.text, "article"
-    if c.summary:
-        log.info("%s: %s: %s; storing the feed summary", src.name, c.link,
-                 "paywalled" if paywalled else "extraction gave less than the feed summary")
-        return c.summary, "feed-summary"
-    if not ex.text:
-        log.warning("%s: %s: no article text could be extracted", src.name, c.link)
-        return ex.text, "failed"
-    return ex.text, "article"
 
 
 @dataclass

@@ -21,7 +21,6 @@ from newsmon.classifiers import Classifier
 from newsmon.errors import FetchError, NewsmonError, ParseError
 from newsmon.pipeline import gaps
 from newsmon.pipeline.discover import Candidate, parse_feed, parse_listing
-from newsmon.pipeline.extract import ExtractorPool
 from newsmon.pipeline.fetch import Fetcher, Page
 from newsmon.pipeline.ingest import (
     IN_SUMMARY,
@@ -37,6 +36,7 @@ from newsmon.pipeline.robots import Robots
 from newsmon.pipeline.settings import ExtractSettings, FetchSettings, SourceSettings
 from newsmon.pipeline.urls import host_of, listing_page
 from newsmon.pipeline.walk import Walker
+from newsmon.pipeline.worker import WorkerPool
 from newsmon.storage import articles, coverage, runs
 from newsmon.storage.engine import Store
 from newsmon.storage.models import DiscoveryURL
@@ -55,18 +55,18 @@ async def run_sources(store: Store, sources: Sequence[SourceSettings], *, fetch:
         run_id = runs.start_run(s, "run", now())
         ids = runs.source_ids(s, [src.name for src in sources])
     reports = [SourceReport(src.name) for src in sources]
-    extractor = ExtractorPool(extract)
+    workers = WorkerPool(extract, classifier)
     status = "interrupted"
     try:
         async with Fetcher(fetch) as fetcher:
-            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier, now=now)
+            stage = ArticleStage(store=store, fetcher=fetcher, workers=workers, now=now)
             # robots.txt is read only if a gap is filled: an ordinary run requests what it always did
             walker = Walker(store, fetcher, stage, Robots(fetcher, fetch.user_agent), now, fetch.max_bytes)
             await asyncio.gather(*(SourceRun(src, ids[src.name], rep, walker).run((deadlines or {}).get(src.name))
                                    for src, rep in zip(sources, reports)))
         status = "ok" if all(r.ok for r in reports) else "partial"
     finally:
-        extractor.close()
+        workers.close()
         with store.write() as s:
             for src, rep in zip(sources, reports):
                 runs.save_run_source(s, run_id, ids[src.name], new=rep.new, updated=rep.updated,

@@ -371,3 +371,17 @@ def test_from_pointing_nowhere_is_an_error() -> None:
 def test_group_both_required_and_vetoed_is_an_error() -> None:
     err = rule_error({"t": {"groups": {"a": ["a"]}, "all": ["a"], "none": ["a"]}})
     assert "topics.t.none" in str(err)
+
+
+def test_rules_sent_to_an_extraction_worker_match_as_the_originals(shipped: Classifier) -> None:
+    """The workers classify with a pickled copy of the compiled rules (pipeline.worker)."""
+    import pickle
+    from pathlib import Path
+
+    from newsmon.classifiers.evaluation import parse_jsonl
+
+    copy = pickle.loads(pickle.dumps(shipped))
+    items = parse_jsonl((Path(__file__).parent / "data" / "eval" / "eval.jsonl").read_text().splitlines())
+    assert sum(1 for i in items if shipped.classify(i.title, i.text)) >= 10
+    for item in items:
+        assert copy.classify(item.title, item.text) == shipped.classify(item.title, item.text)

@@ -21,13 +21,13 @@ from newsmon.classifiers import Classifier
 from newsmon.config import Config
 from newsmon.errors import NewsmonError, RequestBudgetSpent
 from newsmon.pipeline.discover import Candidate
-from newsmon.pipeline.extract import ExtractorPool
 from newsmon.pipeline.fetch import Fetcher
 from newsmon.pipeline.ingest import IN_SUMMARY, ArticleStage, Clock, SourceReport, utc_now
 from newsmon.pipeline.robots import Robots
 from newsmon.pipeline.settings import SourceSettings
 from newsmon.pipeline.urls import canonicalize, host_of
 from newsmon.pipeline.walk import SourceWalk, Walker, WalkStats, Window, window_for
+from newsmon.pipeline.worker import WorkerPool
 from newsmon.storage import checkpoints, runs
 from newsmon.storage.engine import Store
 
@@ -99,7 +99,7 @@ async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettin
     report.window = window
     with store.write() as s:
         ids = runs.source_ids(s, [src.name for src in sources])
-    extractor = ExtractorPool(cfg.extract)
+    workers = WorkerPool(cfg.extract, classifier)
     try:
         async with Fetcher(cfg.fetch, max_requests=max_requests) as fetcher:
             def tick() -> None:
@@ -107,7 +107,7 @@ async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettin
                 if progress is not None:
                     progress(report)
 
-            stage = ArticleStage(store=store, fetcher=fetcher, extractor=extractor, classifier=classifier, now=now)
+            stage = ArticleStage(store=store, fetcher=fetcher, workers=workers, now=now)
             robots = None if ignore_robots else Robots(fetcher, cfg.fetch.user_agent)
             walker = Walker(store, fetcher, stage, robots, now, cfg.fetch.max_bytes, on_progress=tick)
             walks = []
@@ -122,7 +122,7 @@ async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettin
                 await _discover_all(report, walks, since, until, store, now)
             tick()
     finally:
-        extractor.close()
+        workers.close()
     return report
 
 
