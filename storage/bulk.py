@@ -14,12 +14,17 @@ T = TypeVar("T")
 
 
 def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat."""
+    """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat.
+
+    One statement on the table, executed for many rows (the driver's executemany, batched by SQLAlchemy into
+    multi-row VALUES where it can): compiled once and cached, where a VALUES list built from the rows would be
+    compiled anew, with a parameter for every value, for every batch."""
     if not rows:
         return
+    table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)).values(rows)
-    session.execute(stmt.on_conflict_do_nothing())
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    session.execute(stmt.on_conflict_do_nothing(), rows)
 
 
 def chunks(values: Iterable[T]) -> Iterator[list[T]]:
