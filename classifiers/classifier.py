@@ -237,19 +237,19 @@ class Classifier:
         if gate is not None and not gate.maybe_in(head_text, body_text, joined, lowered):
             return None
         matcher = self._matcher
-        head_spans, body_spans = matcher.spans_of_pair(head_text, body_text, joined, lowered)
+        head_places, body_places = matcher.places_of_pair(head_text, body_text, joined, lowered)
         head_found = body_found = _NOTHING
         if matcher.raw:
             head_found = self._raw_matches(head_text)
             body_found = self._raw_matches(body_text)
-        if not (head_spans or body_spans or head_found or body_found):
+        if not (head_places or body_places or head_found or body_found):
             return None
-        return self._part(head_text, head_spans, head_found), self._part(body_text, body_spans, body_found)
+        return self._part(head_text, head_places, head_found), self._part(body_text, body_places, body_found)
 
-    def _part(self, text: str, spans: list[tuple[int, int]], found: list[tuple[int, int, int]]) -> _Part:
+    def _part(self, text: str, places: dict[str, list[int]], found: list[tuple[int, int, int]]) -> _Part:
         part = _Part(text, found)
-        if spans:
-            part.seen, part.present = self._seen(text, spans)
+        if places:
+            part.seen, part.present = self._seen(places)
         if found:  # the topics a raw regex touched, which must be counted with positions instead
             uses = self._uses
             part.raw = {u.topic for _s, _e, uid in found for u in uses[uid]}
@@ -416,17 +416,9 @@ class Classifier:
         resolved = self._cache[surface] = _Stretch(present, tuple(out), counted)
         return resolved
 
-    def _seen(self, text: str, spans: list[tuple[int, int]]) -> tuple[list[tuple[_Stretch, list[int]]], int]:
-        """Each distinct stretch of a text with where it starts (each time it occurs), in order of first
-        occurrence; and the (group, topic) bits of all of them."""
-        places: dict[str, list[int]] = {}
-        for a, b in spans:
-            surface = text[a:b]
-            starts = places.get(surface)
-            if starts is None:
-                places[surface] = [a]
-            else:
-                starts.append(a)
+    def _seen(self, places: dict[str, list[int]]) -> tuple[list[tuple[_Stretch, list[int]]], int]:
+        """Each distinct stretch of a text (``places``: with where it starts, each time it occurs), resolved,
+        in order of first occurrence; and the (group, topic) bits of all of them."""
         cache = self._cache
         seen = []
         present = 0
