@@ -50,7 +50,8 @@ _CACHE_LIMIT = 200_000
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”»)\]]*(?=\s)|\n")
 _SENTENCE_MARKS = ".!?…"
-_SENTENCE_ENDS = [re.compile(re.escape(c) + r"[\"'”»)\]]*(?=\s)") for c in _SENTENCE_MARKS] + [re.compile("\n")]
+_SENTENCE_ENDS = [(c, re.compile(re.escape(c) + r"[\"'”»)\]]*(?=\s)")) for c in _SENTENCE_MARKS] + [
+    ("\n", re.compile("\n"))]
 _NOTHING: list[tuple[int, int, int]] = []  # shared, never changed
 _CLOSERS = frozenset("\"'”»)]")
 
@@ -699,8 +700,11 @@ class _Snippets:
         if len(places) >= _INDEX_FROM:
             self.reach = reach = min(len(text), max([end for _s, end in places]) + _SNIPPET_REACH)
             # One regex per mark, each starting with that literal character, which the engine finds by
-            # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap).
-            marks = [m.span() for regex in _SENTENCE_ENDS for m in regex.finditer(text, 0, reach)]
+            # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap). A
+            # mark most texts lack (! ? …) costs a find, not a match iterator.
+            find = text.find
+            marks = [m.span() for mark, regex in _SENTENCE_ENDS if find(mark, 0, reach) >= 0
+                     for m in regex.finditer(text, 0, reach)]
             if marks:
                 marks.sort()
                 self.starts, self.ends = zip(*marks)
@@ -760,7 +764,12 @@ class _Snippets:
     @staticmethod
     def _free(b: tuple[int, int, bool, bool], chosen: list[tuple[int, int, bool, bool]]) -> bool:
         s0, s1 = b[0], b[1]
-        return all(c[1] <= s0 or s1 <= c[0] for c in chosen)
+        for c in chosen:  # a loop, not all() over a generator: this runs for every passage looked at
+            if c[1] > s0 and s1 > c[0]:
+                break
+        else:
+            return True
+        return False
 
     def _texts_of(self, chosen: list[tuple[int, int, bool, bool]]) -> tuple[str, ...]:
         texts = self.texts
