@@ -633,12 +633,15 @@ def _select(items: list[_Item], exclusions: list[tuple[int, int]]) -> list[_Item
     kept: list[_Item] = []
     last_end = -1
     for it in sorted(items, key=lambda i: (i.start, -i.end, i.order)):
-        if it.start < last_end:
+        start, end = it.start, it.end
+        if start < last_end:
             continue
-        if any(a < it.end and it.start < b for a, b in exclusions):
-            continue
-        kept.append(it)
-        last_end = it.end
+        for a, b in exclusions:  # a loop, not any() over a generator, which costs more than the test
+            if a < end and start < b:
+                break
+        else:
+            kept.append(it)
+            last_end = end
     return kept
 
 
