@@ -50,7 +50,8 @@ _CACHE_LIMIT = 200_000
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”»)\]]*(?=\s)|\n")
 _SENTENCE_MARKS = ".!?…"
-_SENTENCE_ENDS = [re.compile(re.escape(c) + r"[\"'”»)\]]*(?=\s)") for c in _SENTENCE_MARKS] + [re.compile("\n")]
+_SENTENCE_ENDS = [(c, re.compile(re.escape(c) + r"[\"'”»)\]]*(?=\s)")) for c in _SENTENCE_MARKS] + [
+    ("\n", re.compile("\n"))]
 _NOTHING: list[tuple[int, int, int]] = []  # shared, never changed
 _CLOSERS = frozenset("\"'”»)]")
 
@@ -237,19 +238,19 @@ class Classifier:
         if gate is not None and not gate.maybe_in(head_text, body_text, joined, lowered):
             return None
         matcher = self._matcher
-        head_spans, body_spans = matcher.spans_of_pair(head_text, body_text, joined, lowered)
+        head_places, body_places = matcher.places_of_pair(head_text, body_text, joined, lowered)
         head_found = body_found = _NOTHING
         if matcher.raw:
             head_found = self._raw_matches(head_text)
             body_found = self._raw_matches(body_text)
-        if not (head_spans or body_spans or head_found or body_found):
+        if not (head_places or body_places or head_found or body_found):
             return None
-        return self._part(head_text, head_spans, head_found), self._part(body_text, body_spans, body_found)
+        return self._part(head_text, head_places, head_found), self._part(body_text, body_places, body_found)
 
-    def _part(self, text: str, spans: list[tuple[int, int]], found: list[tuple[int, int, int]]) -> _Part:
+    def _part(self, text: str, places: dict[str, list[int]], found: list[tuple[int, int, int]]) -> _Part:
         part = _Part(text, found)
-        if spans:
-            part.seen, part.present = self._seen(text, spans)
+        if places:
+            part.seen, part.present = self._seen(places)
         if found:  # the topics a raw regex touched, which must be counted with positions instead
             uses = self._uses
             part.raw = {u.topic for _s, _e, uid in found for u in uses[uid]}
@@ -416,17 +417,9 @@ class Classifier:
         resolved = self._cache[surface] = _Stretch(present, tuple(out), counted)
         return resolved
 
-    def _seen(self, text: str, spans: list[tuple[int, int]]) -> tuple[list[tuple[_Stretch, list[int]]], int]:
-        """Each distinct stretch of a text with where it starts (each time it occurs), in order of first
-        occurrence; and the (group, topic) bits of all of them."""
-        places: dict[str, list[int]] = {}
-        for a, b in spans:
-            surface = text[a:b]
-            starts = places.get(surface)
-            if starts is None:
-                places[surface] = [a]
-            else:
-                starts.append(a)
+    def _seen(self, places: dict[str, list[int]]) -> tuple[list[tuple[_Stretch, list[int]]], int]:
+        """Each distinct stretch of a text (``places``: with where it starts, each time it occurs), resolved,
+        in order of first occurrence; and the (group, topic) bits of all of them."""
         cache = self._cache
         seen = []
         present = 0
@@ -640,12 +633,15 @@ def _select(items: list[_Item], exclusions: list[tuple[int, int]]) -> list[_Item
     kept: list[_Item] = []
     last_end = -1
     for it in sorted(items, key=lambda i: (i.start, -i.end, i.order)):
-        if it.start < last_end:
+        start, end = it.start, it.end
+        if start < last_end:
             continue
-        if any(a < it.end and it.start < b for a, b in exclusions):
-            continue
-        kept.append(it)
-        last_end = it.end
+        for a, b in exclusions:  # a loop, not any() over a generator, which costs more than the test
+            if a < end and start < b:
+                break
+        else:
+            kept.append(it)
+            last_end = end
     return kept
 
 
@@ -707,8 +703,11 @@ class _Snippets:
         if len(places) >= _INDEX_FROM:
             self.reach = reach = min(len(text), max([end for _s, end in places]) + _SNIPPET_REACH)
             # One regex per mark, each starting with that literal character, which the engine finds by
-            # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap).
-            marks = [m.span() for regex in _SENTENCE_ENDS for m in regex.finditer(text, 0, reach)]
+            # skipping straight to it; _SENTENCE_END's matches are theirs together (they never overlap). A
+            # mark most texts lack (! ? …) costs a find, not a match iterator.
+            find = text.find
+            marks = [m.span() for mark, regex in _SENTENCE_ENDS if find(mark, 0, reach) >= 0
+                     for m in regex.finditer(text, 0, reach)]
             if marks:
                 marks.sort()
                 self.starts, self.ends = zip(*marks)
@@ -768,7 +767,12 @@ class _Snippets:
     @staticmethod
     def _free(b: tuple[int, int, bool, bool], chosen: list[tuple[int, int, bool, bool]]) -> bool:
         s0, s1 = b[0], b[1]
-        return all(c[1] <= s0 or s1 <= c[0] for c in chosen)
+        for c in chosen:  # a loop, not all() over a generator: this runs for every passage looked at
+            if c[1] > s0 and s1 > c[0]:
+                break
+        else:
+            return True
+        return False
 
     def _texts_of(self, chosen: list[tuple[int, int, bool, bool]]) -> tuple[str, ...]:
         texts = self.texts

@@ -124,7 +124,8 @@ def fold_view(text: str, only: re.Pattern[str] | None = None, *, lowered: str | 
     ``str.translate`` is slow on non-ASCII text, so each foldable letter that occurs is replaced in one
     ``str.replace`` pass instead: an article holds only a handful of distinct ones. ``only``: a class of the
     foldable letters to fold, for a caller whose pattern cannot tell the others from their folded form.
-    ``lowered``: ``lower_view(text)``, if the caller has it already."""
+    ``lowered``: ``lower_view(text)``, if the caller has it already. A letter outside the table that a caller
+    asks for (a term's Vietnamese "ạ") is folded as ``fold_char`` folds it."""
     low = lower_view(text) if lowered is None else lowered
     if low.isascii():
         return low
@@ -134,6 +135,6 @@ def fold_view(text: str, only: re.Pattern[str] | None = None, *, lowered: str | 
     m = foldable.search(low)
     while m is not None:
         ch = m.group()
-        low = low.replace(ch, table[ch])
+        low = low.replace(ch, table.get(ch) or fold_char(ch))
         m = foldable.search(low, m.start())
     return low

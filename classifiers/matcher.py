@@ -27,7 +27,7 @@ from functools import cache
 
 from ahocorasick_rs import AhoCorasick, MatchKind
 
-from newsmon.classifiers.fold import fold_view, lower_view, view_folds
+from newsmon.classifiers.fold import fold_char, fold_view, lower_view, view_folds
 from newsmon.classifiers.terms import SEP_RE, Atom, CompiledTerm, is_word_char
 
 __all__ = ["Matcher", "Prefilter"]
@@ -139,6 +139,17 @@ class Matcher:
                 return both[:i], [(a - shift, b - shift) for a, b in both[i:]]
         return both, []
 
+    def places_of_pair(self, head: str, body: str, joined: str, lowered: str | None = None
+                       ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """What ``spans_of_pair`` finds, as each distinct stretch of the title and of the body (the text as
+        given, not folded) with where it starts, in order of first occurrence: what the classifier looks up.
+        In the fast shape the stretches are gathered as they are found, without the lists of spans."""
+        if self._keys is None or not self._joinable or not joined:
+            head_spans, body_spans = self.spans_of_pair(head, body, joined, lowered)
+            return _places(head, head_spans), _places(body, body_spans)
+        folded = fold_view(joined, _only(self._fold_only), lowered=lowered)
+        return self._keys.places(folded, joined, len(head) if head else -1)
+
     def spans(self, text: str, lowered: str | None = None) -> list[tuple[int, int]]:
         """(start, end) of each stretch the pattern finds in ``text``, in order."""
         if not text or (self._keys is None and self._pattern is None):
@@ -163,6 +174,18 @@ class Matcher:
                 if m:
                     hits.append((i, m.end(), term.uid))
         return hits
+
+
+def _places(text: str, spans: list[tuple[int, int]]) -> dict[str, list[int]]:
+    places: dict[str, list[int]] = {}
+    for a, b in spans:
+        surface = text[a:b]
+        starts = places.get(surface)
+        if starts is None:
+            places[surface] = [a]
+        else:
+            starts.append(a)
+    return places
 
 
 _MatchAt = Callable[[str, int], "re.Match[str] | None"]
@@ -240,6 +263,49 @@ class _Keys:
                     spans.append((a, after))
         return spans
 
+    def places(self, folded: str, text: str, cut: int
+               ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """``spans`` of ``folded`` gathered by stretch of ``text`` (same length) on each side of ``cut``, the
+        NUL between title and body (-1: no title), with the places in the body counted from after it."""
+        head: dict[str, list[int]] = {}
+        body: dict[str, list[int]] = {}
+        shift = cut + 1
+        plain = self._plain
+        regexes = self._regexes
+        n = len(folded)
+        after = 0
+        for k, a, e in self._automaton.find_matches_as_indexes(folded):
+            if a < after:
+                continue
+            if a:
+                c = folded[a - 1]
+                if c.isalnum() or c == "_":
+                    continue
+            kind = plain[k]
+            if kind and (e == n or not ((c := folded[e]).isalnum() or c == "_")):
+                after = e
+            elif kind != _PLAIN:
+                m = regexes[k](folded, a)
+                if m is None:
+                    continue
+                after = m.end()
+            else:
+                continue
+            surface = text[a:after]
+            if a < cut:
+                starts = head.get(surface)
+                if starts is None:
+                    head[surface] = [a]
+                else:
+                    starts.append(a)
+            else:
+                starts = body.get(surface)
+                if starts is None:
+                    body[surface] = [a - shift]
+                else:
+                    starts.append(a - shift)
+        return head, body
+
 
 _ENDS = 1  # a term ends at the key, which leads on only to letters
 _PLAIN = 2  # that, and nothing before it along the key ends a term or leads anywhere but to its next letter
@@ -273,9 +339,26 @@ def _letters_to_fold(terms: list[CompiledTerm]) -> frozenset[str]:
     a letter of some term, or into a character that is a word character, a separator or a tail when they
     are not (typographic apostrophes fold to ' and mean the same to a pattern without ')."""
     keys = {a.key for t in terms for a in t.atoms if a.kind == "chars"}
+    table = view_folds()
     return frozenset(
-        c for c, f in view_folds().items()
-        if f in keys or c in keys or is_word_char(c) != is_word_char(f) or _is_sep(c) != _is_sep(f))
+        c for c, f in table.items()
+        if f in keys or c in keys or is_word_char(c) != is_word_char(f) or _is_sep(c) != _is_sep(f)
+    ) | _outside_table(terms, table)
+
+
+def _outside_table(terms: list[CompiledTerm], table: dict[str, str]) -> set[str]:
+    """The letters of terms that fold (to their key) but that fold_view's table does not hold, such as a
+    Vietnamese "ạ": in the text they must be folded too, or the key of a term that has them ("canh" for
+    "Cạnh") is never found where they stand. Rules without such a letter fold as before."""
+    out = set()
+    for t in terms:
+        for a in t.atoms:
+            if a.kind == "chars":
+                for c in a.chars:
+                    low = c.lower()
+                    if len(low) == 1 and low not in table and fold_char(low) != low:
+                        out.add(low)
+    return out
 
 
 def _trie(terms: list[CompiledTerm]) -> dict[str, _Node]:

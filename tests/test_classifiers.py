@@ -112,6 +112,15 @@ def test_fold_false_keeps_diacritics_apart() -> None:
     assert not matches(one({"az": {"terms": ["Azərbaycan"], "fold": False}}), "Azerbaycan")
 
 
+def test_a_letter_outside_the_fold_table_matches_itself() -> None:
+    c = one({"g": ["Cạnh", "Thượng Hải"]})
+    assert match(c, "Cạnh tranh ở Thượng Hải, CẠNH").terms == {"Cạnh": 2, "Thượng Hải": 1}
+    assert match(c, "Canh").terms == {"Cạnh": 1}  # as before: the term's letter folds, so "a" matches too
+    assert matches(one({"g": ["Cạnh"]}, fold=False), "CẠNH")
+    assert matches(one({"g": [{"term": "Cạnh", "case": "sensitive"}]}), "Cạnh")
+    assert not matches(one({"g": ["Canh"]}), "Cạnh")  # a term typed without it does not match it
+
+
 def test_case_sensitive_acronym_is_not_folded() -> None:
     c = one({"g": ["ŞƏT"]})
     assert matches(c, "ŞƏT sammiti")
