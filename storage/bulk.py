@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 CHUNK = 500   # values per IN list: far below SQLite's and PostgreSQL's limits on bound parameters
@@ -17,9 +16,14 @@ def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> 
     """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)).values(rows)
-    session.execute(stmt.on_conflict_do_nothing())
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql   # ~25 ms of imports that SQLite does without
+
+        session.execute(postgresql.insert(model).values(rows).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        session.execute(sqlite.insert(model).values(rows).on_conflict_do_nothing())
 
 
 def chunks(values: Iterable[T]) -> Iterator[list[T]]:
