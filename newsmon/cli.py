@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from newsmon import logs
-from newsmon.config import Config, load_config
+from newsmon.config import Config, TopicRules, load_config
 from newsmon.errors import ConfigError, NewsmonError
 
 if TYPE_CHECKING:
@@ -43,16 +43,14 @@ class _State:
         self.verbose = verbose
         self.quiet = quiet
         self._config: Config | None = None
-        self._classifier: Classifier | None = None
+        self._rules: TopicRules | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            from newsmon.config import compile_rules
-
             cfg = load_config(self.config_path, named_by=self.named_by)
             logs.configure(self.verbose, self.quiet, cfg)
-            self._classifier = compile_rules(cfg)
+            self._rules = TopicRules(cfg)
             self._config = cfg
         return self._config
 
@@ -66,10 +64,15 @@ class _State:
         return cfg
 
     @property
+    def rules(self) -> TopicRules:
+        """The topic rules, checked with the config, compiled when first used."""
+        self.config  # noqa: B018 - reading the config checks the rules
+        assert self._rules is not None
+        return self._rules
+
+    @property
     def classifier(self) -> Classifier:
-        self.config  # noqa: B018 - reading the config compiles the rules
-        assert self._classifier is not None
-        return self._classifier
+        return self.rules.classifier
 
 
 _NAMED_BY = {click.core.ParameterSource.COMMANDLINE: "--config",
@@ -186,11 +189,11 @@ def run(sources: tuple[str, ...]) -> None:
 
     cfg = _state().sending_config
     selected = _sources(cfg, sources)
-    classifier = _state().classifier
+    rules = _state().rules
     interrupt_on_sigterm()
     with _open_store(cfg) as store:
         report = command.run_then_alert(
-            cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=classifier)))
+            cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=rules)))
         assert report is not None
         outcomes = send_instant(cfg, store, now=datetime.now(UTC))
     for line, bad in [*((r.line(), r.worth_telling) for r in report.sources),
@@ -407,14 +410,14 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
         raise click.UsageError("--until needs --since")
     if first is not None and last is not None and last < first:
         raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
-    classifier = _state().classifier
+    rules = _state().rules
     interrupt_on_sigterm()
     report = BackfillReport()
     try:
         with (_open_store(cfg) as store, run_lock(store, "backfill"),
               backfill_progress(quiet=_state().quiet, echo=lambda line: click.echo(line, err=True)) as progress):
             run_cancellable(run_backfill(
-                cfg, store, selected, since=first, until=last, urls_file=urls_file, classifier=classifier,
+                cfg, store, selected, since=first, until=last, urls_file=urls_file, classifier=rules,
                 max_requests=max_requests, ignore_robots=ignore_robots, progress=progress, report=report))
     except KeyboardInterrupt:
         for line in report.lines():

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from newsmon.classifiers import Classifier
 from newsmon.errors import ExtractionError, FetchError
-from newsmon.pipeline.classify import topic_records
+from newsmon.pipeline.classify import Classifies, topic_records
 from newsmon.pipeline.discover import Candidate
 from newsmon.pipeline.extract import Extracted, ExtractorPool
 from newsmon.pipeline.fetch import Fetcher, Page, check_url
@@ -112,7 +111,7 @@ class ArticleStage:
     store: Store
     fetcher: Fetcher
     extractor: ExtractorPool
-    classifier: Classifier | None
+    classifier: Classifies | None
     now: Clock
     in_flight: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 

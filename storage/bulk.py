@@ -17,7 +17,7 @@ def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> 
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql   # ~25 ms of imports that SQLite does without
+        from sqlalchemy.dialects import postgresql  # ~25 ms of imports that SQLite does without
 
         session.execute(postgresql.insert(model).values(rows).on_conflict_do_nothing())
     else:
