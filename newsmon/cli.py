@@ -7,10 +7,12 @@ Heavy modules are imported inside the commands, so `newsmon --help` starts fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -150,6 +152,23 @@ def _echo_outcome(lines: list[str], failed: bool) -> None:
             _echo(line)
 
 
+@contextmanager
+def _importing() -> Iterator[None]:
+    """A command's own imports with the cyclic garbage collector paused. They make some 100,000 objects that
+    live as long as the process, and each full collection they set off walks all made so far; afterwards they
+    are put out of the collector's sight for good (gc.freeze), so that no later collection walks them either.
+    Both together: ~130 ms of CPU of an unchanged `run` (of ~620), ~90 ms of `status`."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _sources(cfg: Config, names: tuple[str, ...]) -> tuple[SourceSettings, ...]:
     try:
         return cfg.select_sources(names)
@@ -183,9 +202,10 @@ Examples:
 def run(sources: tuple[str, ...]) -> None:
     """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
     [alerts] emails due and the instant subscriptions' alerts (a failed one waits for the next run)."""
-    from newsmon.commands import run as command
-    from newsmon.commands.instant import send_instant
-    from newsmon.signals import interrupt_on_sigterm, run_cancellable
+    with _importing():
+        from newsmon.commands import run as command
+        from newsmon.commands.instant import send_instant
+        from newsmon.signals import interrupt_on_sigterm, run_cancellable
 
     cfg = _state().sending_config
     selected = _sources(cfg, sources)
@@ -331,8 +351,9 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
 @shared_options
 def status(as_json: bool) -> None:
     """Sources and their health, recent runs, stored articles, tagged articles per week, the last digest."""
-    from newsmon.commands.status import status_json, status_lines
-    from newsmon.console import print_lines, width
+    with _importing():
+        from newsmon.commands.status import status_json, status_lines
+        from newsmon.console import print_lines, width
 
     cfg = _state().config
     now = datetime.now(UTC)
