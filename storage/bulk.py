@@ -13,17 +13,21 @@ T = TypeVar("T")
 
 
 def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat."""
+    """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat.
+
+    The rows go as parameters of one cached statement (executemany, which SQLAlchemy batches into multi-row
+    VALUES itself), not as literal VALUES of a new statement each time: compiling that costs more than the
+    write (a reclassify batch's topics: ~5 ms of compiling for 40 rows)."""
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql  # ~25 ms of imports that SQLite does without
 
-        session.execute(postgresql.insert(model).values(rows).on_conflict_do_nothing())
+        session.execute(postgresql.insert(model).on_conflict_do_nothing(), rows)
     else:
         from sqlalchemy.dialects import sqlite
 
-        session.execute(sqlite.insert(model).values(rows).on_conflict_do_nothing())
+        session.execute(sqlite.insert(model).on_conflict_do_nothing(), rows)
 
 
 def chunks(values: Iterable[T]) -> Iterator[list[T]]:
