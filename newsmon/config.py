@@ -5,6 +5,7 @@ length, and a test keeps the two in step). Every error names the file and the ke
 (`config.toml: sources[2].feeds[0]: ...`), so a user fixing a typo at 3 a.m. need not guess.
 
     load_config(path) -> Config      ConfigError on any problem
+    TopicRules(cfg)                  the [topics] rules checked (ConfigError), compiled when first used
 """
 
 from __future__ import annotations
