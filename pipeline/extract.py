@@ -18,9 +18,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import lxml.etree
-import lxml.html
-
 from newsmon.errors import ExtractionError
 from newsmon.pipeline.settings import ExtractSettings
 
@@ -65,7 +62,9 @@ def decode_html(content: bytes, content_type: str = "") -> str:
 
 def extract_article(html: str, url: str, timezone: str = "UTC") -> Extracted:
     """Text and metadata of one article page. Never raises for odd HTML: an empty result says 'nothing'."""
-    import trafilatura  # imported in the worker, so the CLI starts fast
+    import lxml.etree  # imported in the worker, so the CLI starts fast
+    import lxml.html
+    import trafilatura
 
     tz = ZoneInfo(timezone)
     try:

@@ -25,9 +25,9 @@ from .conftest import run_cli
 HEAVY = ("trafilatura", "matplotlib", "numpy", "jinja2", "css_inline", "apprise", "starlette", "uvicorn")
 # Not for a database already at the schema's head, nor on SQLite: Alembic, and the PostgreSQL dialect.
 SCHEMA = ("alembic", "sqlalchemy.dialects.postgresql", "psycopg")
-# Not for an unchanged run: a feed answering 304 is not parsed, no alert is sent, nothing is printed with rich;
-# and never httpx's command-line client or httpcore's trio support (pipeline.fetch hides them).
-UNCHANGED_RUN = ("feedparser", "smtplib", "rich", "httpx._main", "trio", "logging.handlers")
+# Not for an unchanged run: a feed answering 304 is not parsed (feedparser, lxml), no alert is sent, nothing is
+# printed with rich; and never httpx's command-line client or httpcore's trio support (pipeline.fetch hides them).
+UNCHANGED_RUN = ("feedparser", "lxml", "smtplib", "rich", "httpx._main", "trio", "logging.handlers")
 
 
 def imported(tmp_path: Path, *args: str) -> set[str]:
