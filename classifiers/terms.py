@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from newsmon.classifiers.fold import case_variants, fold_char, fold_variants
 
@@ -67,7 +68,14 @@ class CompiledTerm:
     atoms: tuple[Atom, ...]  # empty for raw regex terms
     left_boundary: bool
     right_boundary: bool
-    regex: re.Pattern[str]  # the term alone: checks a candidate found by the combined matcher
+    pattern: str  # the term alone: checks a candidate found by the combined matcher
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """`pattern` compiled when first used: the rules of a command that classifies nothing (`status`, an
+        unchanged `run`) are checked without paying for it (~40 ms for the shipped topics). A word term's
+        pattern is built from escaped atoms, so only a raw one can fail, and that one is compiled to check it."""
+        return re.compile(self.pattern)
 
     @property
     def raw(self) -> bool:
@@ -87,7 +95,7 @@ def compile_term(uid: int, text: str, *, sensitive: bool, fold: bool) -> Compile
     left = is_word_char(first)
     right = last == "*" or is_word_char(last)
     pattern = ("(?<!\\w)" if left else "") + "".join(a.regex for a in atoms) + ("(?!\\w)" if right else "")
-    return CompiledTerm(uid, text, atoms, left, right, re.compile(pattern))
+    return CompiledTerm(uid, text, atoms, left, right, pattern)
 
 
 def _compile_raw(uid: int, text: str) -> CompiledTerm:
@@ -100,7 +108,7 @@ def _compile_raw(uid: int, text: str) -> CompiledTerm:
         raise TermSyntaxError(f"bad regex: {e.msg}") from None
     if regex.match(""):
         raise TermSyntaxError("bad regex: it matches the empty string")
-    return CompiledTerm(uid, text, (), False, False, regex)
+    return CompiledTerm(uid, text, (), False, False, source)   # compiled again from re's own cache
 
 
 def _atoms(words: list[str], *, sensitive: bool, fold: bool) -> tuple[Atom, ...]:

@@ -17,17 +17,18 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsmon.config import AlertsSettings, Config
-from newsmon.digests.mail import new_message, send_message
 from newsmon.errors import SendError
 from newsmon.storage import coverage, health, runs
 from newsmon.storage.engine import Store
 from newsmon.storage.health import SourceHealth
 from newsmon.storage.models import SourceAlert
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,15 @@ def decide(states: Sequence[SourceHealth], open_alerts: Mapping[str, str], alert
     return out
 
 
-def check_alerts(cfg: Config, store: Store, now: datetime, *, send: Sender = send_message) -> list[Notice]:
-    """Send the alert and recovery emails now due; returns the notices sent. No recipients: does nothing."""
+def check_alerts(cfg: Config, store: Store, now: datetime, *, send: Sender | None = None) -> list[Notice]:
+    """Send the alert and recovery emails now due (through `send`, by default digests.mail.send_message);
+    returns the notices sent. No recipients: does nothing, and imports nothing of sending (smtplib, email)."""
     if not cfg.alerts.recipients:
         return []
+    if send is None:
+        from newsmon.digests.mail import send_message
+
+        send = send_message
     with store.read() as s:
         states = health.source_health(s, [src.name for src in cfg.sources], now)
         told = {name: alert.problem for name, alert in health.open_alerts(s).items()}
@@ -189,6 +195,8 @@ def gap_message(notices: Sequence[Notice], *, sender: str, recipients: Sequence[
 
 def _email(subject: str, lines: Sequence[str], *, sender: str, recipients: Sequence[str], now: datetime
            ) -> EmailMessage:
+    from newsmon.digests.mail import new_message
+
     message = new_message(subject=subject, sender=sender, recipients=recipients, now=now.astimezone(UTC),
                           message_id=make_msgid("newsmon-alert", domain=sender.rpartition("@")[2] or None))
     message["Auto-Submitted"] = "auto-generated"

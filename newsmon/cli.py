@@ -7,10 +7,12 @@ Heavy modules are imported inside the commands, so `newsmon --help` starts fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from newsmon import logs
-from newsmon.config import Config, load_config
+from newsmon.config import Config, TopicRules, load_config
 from newsmon.errors import ConfigError, NewsmonError
 
 if TYPE_CHECKING:
@@ -43,16 +45,14 @@ class _State:
         self.verbose = verbose
         self.quiet = quiet
         self._config: Config | None = None
-        self._classifier: Classifier | None = None
+        self._rules: TopicRules | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            from newsmon.config import compile_rules
-
             cfg = load_config(self.config_path, named_by=self.named_by)
             logs.configure(self.verbose, self.quiet, cfg)
-            self._classifier = compile_rules(cfg)
+            self._rules = TopicRules(cfg)
             self._config = cfg
         return self._config
 
@@ -66,10 +66,15 @@ class _State:
         return cfg
 
     @property
+    def rules(self) -> TopicRules:
+        """The topic rules, checked with the config, compiled when first used."""
+        self.config  # noqa: B018 - reading the config checks the rules
+        assert self._rules is not None
+        return self._rules
+
+    @property
     def classifier(self) -> Classifier:
-        self.config  # noqa: B018 - reading the config compiles the rules
-        assert self._classifier is not None
-        return self._classifier
+        return self.rules.classifier
 
 
 _NAMED_BY = {click.core.ParameterSource.COMMANDLINE: "--config",
@@ -147,6 +152,23 @@ def _echo_outcome(lines: list[str], failed: bool) -> None:
             _echo(line)
 
 
+@contextmanager
+def _importing() -> Iterator[None]:
+    """A command's own imports with the cyclic garbage collector paused. They make some 100,000 objects that
+    live as long as the process, and each full collection they set off walks all made so far; afterwards they
+    are put out of the collector's sight for good (gc.freeze), so that no later collection walks them either.
+    Both together: ~130 ms of CPU of an unchanged `run` (of ~620), ~90 ms of `status`."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _sources(cfg: Config, names: tuple[str, ...]) -> tuple[SourceSettings, ...]:
     try:
         return cfg.select_sources(names)
@@ -180,17 +202,18 @@ Examples:
 def run(sources: tuple[str, ...]) -> None:
     """One pass over all (or the named) sources: discover, fetch, extract, classify, store; then the
     [alerts] emails due and the instant subscriptions' alerts (a failed one waits for the next run)."""
-    from newsmon.commands import run as command
-    from newsmon.commands.instant import send_instant
-    from newsmon.signals import interrupt_on_sigterm, run_cancellable
+    with _importing():
+        from newsmon.commands import run as command
+        from newsmon.commands.instant import send_instant
+        from newsmon.signals import interrupt_on_sigterm, run_cancellable
 
     cfg = _state().sending_config
     selected = _sources(cfg, sources)
-    classifier = _state().classifier
+    rules = _state().rules
     interrupt_on_sigterm()
     with _open_store(cfg) as store:
         report = command.run_then_alert(
-            cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=classifier)))
+            cfg, store, ingest=lambda: run_cancellable(command.ingest(cfg, store, selected, classifier=rules)))
         assert report is not None
         outcomes = send_instant(cfg, store, now=datetime.now(UTC))
     for line, bad in [*((r.line(), r.worth_telling) for r in report.sources),
@@ -328,8 +351,9 @@ def serve(host: str | None, port: int | None, hash_password: bool) -> None:
 @shared_options
 def status(as_json: bool) -> None:
     """Sources and their health, recent runs, stored articles, tagged articles per week, the last digest."""
-    from newsmon.commands.status import status_json, status_lines
-    from newsmon.console import print_lines, width
+    with _importing():
+        from newsmon.commands.status import status_json, status_lines
+        from newsmon.console import print_lines, width
 
     cfg = _state().config
     now = datetime.now(UTC)
@@ -407,14 +431,14 @@ def backfill(since: str | None, until: str | None, sources: tuple[str, ...], url
         raise click.UsageError("--until needs --since")
     if first is not None and last is not None and last < first:
         raise click.BadParameter(f"{until} is before --since {since}", param_hint="--until")
-    classifier = _state().classifier
+    rules = _state().rules
     interrupt_on_sigterm()
     report = BackfillReport()
     try:
         with (_open_store(cfg) as store, run_lock(store, "backfill"),
               backfill_progress(quiet=_state().quiet, echo=lambda line: click.echo(line, err=True)) as progress):
             run_cancellable(run_backfill(
-                cfg, store, selected, since=first, until=last, urls_file=urls_file, classifier=classifier,
+                cfg, store, selected, since=first, until=last, urls_file=urls_file, classifier=rules,
                 max_requests=max_requests, ignore_robots=ignore_robots, progress=progress, report=report))
     except KeyboardInterrupt:
         for line in report.lines():

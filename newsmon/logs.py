@@ -11,7 +11,6 @@ command's summary repeats (`in_summary`); the log file gets everything, with tim
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 
 from newsmon import files
@@ -74,6 +73,8 @@ def configure(verbose: int, quiet: bool, cfg: Config | None) -> None:
 
 
 def _file_handler(cfg: Config) -> logging.Handler:
+    import logging.handlers  # ~10 ms (socket, pickle, queue): only when there is a log file
+
     path = cfg.logging.file
     assert path is not None
     try:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Protocol
 
-from newsmon.classifiers import Classifier, TopicMatch
 from newsmon.storage.articles import TopicRecord
 
+if TYPE_CHECKING:
+    from newsmon.classifiers import TopicMatch
 
-def topic_records(classifier: Classifier, title: str, text: str) -> tuple[TopicRecord, ...]:
+
+class Classifies(Protocol):
+    """What the pipeline needs of the topic rules: a `newsmon.classifiers.Classifier`, or the shell's
+    `TopicRules`, which compiles one only when the first new article comes (an unchanged run needs none)."""
+
+    def classify(self, title: str, text: str) -> Mapping[str, TopicMatch]: ...
+
+
+def topic_records(classifier: Classifies, title: str, text: str) -> tuple[TopicRecord, ...]:
     return as_records(classifier.classify(title, text).values())
 
 

@@ -14,9 +14,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import lxml.etree
-import lxml.html
-
 from newsmon.errors import ExtractionError
 
 log = logging.getLogger(__name__)
@@ -60,7 +57,9 @@ def decode_html(content: bytes, content_type: str = "") -> str:
 
 def extract_article(html: str, url: str, timezone: str = "UTC") -> Extracted:
     """Text and metadata of one article page. Never raises for odd HTML: an empty result says 'nothing'."""
-    import trafilatura  # imported in the worker, so the CLI starts fast
+    import lxml.etree  # imported in the worker, so the CLI starts fast
+    import lxml.html
+    import trafilatura
 
     tz = ZoneInfo(timezone)
     try:
@@ -114,17 +113,16 @@ def _page_metadata(tree: Any, url: str, tz: ZoneInfo) -> dict[str, Any]:
 
 # An element that says it holds the author (AzerNews: <div class="article-author-line">By ...</div>), outside
 # the page's comments, navigation and footers, whose "authors" are readers and links
-_BYLINE = lxml.etree.XPath(
-    "//*[self::a or self::address or self::div or self::p or self::span or self::strong][@rel='author'"
-    " or contains(@itemprop, 'author') or contains(@class, 'author') or contains(@class, 'byline')]"
-    "[not(ancestor::*[self::footer or self::nav or self::aside or contains(@class, 'comment')"
-    " or contains(@id, 'comment')])]")
+_BYLINE = ("//*[self::a or self::address or self::div or self::p or self::span or self::strong][@rel='author'"
+           " or contains(@itemprop, 'author') or contains(@class, 'author') or contains(@class, 'byline')]"
+           "[not(ancestor::*[self::footer or self::nav or self::aside or contains(@class, 'comment')"
+           " or contains(@id, 'comment')])]")
 _BY = re.compile(r"^(?:by|author:?|written by)\s+", re.IGNORECASE)
 
 
 def _byline(tree: Any) -> str:
     """The first byline's name: short, in words, without its "By"."""
-    for node in _BYLINE(tree):
+    for node in tree.xpath(_BYLINE):
         name = _BY.sub("", " ".join(node.text_content().split()))
         if 2 < len(name) <= 100 and any(c.isalpha() for c in name):
             return name

@@ -14,6 +14,7 @@ import email.utils
 import logging
 import socket
 import ssl
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
@@ -22,11 +23,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import httpx
-
 from newsmon.errors import FetchError, RefusedURL, RequestBudgetSpent
 from newsmon.pipeline.settings import FetchSettings
 from newsmon.pipeline.urls import absolute, host_of
+
+UNUSED_BY_HTTPX = ("httpx._main", "trio")   # hidden from httpx and httpcore as they are imported
+
+
+def _import_httpx_lean() -> None:
+    """httpx and httpcore without what they import, when it is installed, for what newsmon never does: httpx's
+    command-line client (rich, pygments: ~45 ms of every start-up) and httpcore's trio support (~70 ms; trio
+    comes with selenium, a test dependency). A module set to None in sys.modules is an ImportError, which both
+    handle; the names are given back afterwards, so that anything else may still import those modules."""
+    hidden = [name for name in UNUSED_BY_HTTPX if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import httpcore  # noqa: F401 - httpx imports it only when the first client is made
+        import httpx  # noqa: F401
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+
+
+_import_httpx_lean()
+
+import httpx  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ import logging
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 
-from newsmon.classifiers import Classifier
 from newsmon.errors import FetchError, NewsmonError, ParseError
 from newsmon.pipeline import gaps
+from newsmon.pipeline.classify import Classifies
 from newsmon.pipeline.discover import Candidate, parse_feed, parse_listing
 from newsmon.pipeline.fetch import Fetcher, Page
 from newsmon.pipeline.ingest import (
@@ -47,7 +47,7 @@ MIN_FILL_SECONDS = 1.0   # a source's deadline leaving less than this after disc
 
 
 async def run_sources(store: Store, sources: Sequence[SourceSettings], *, fetch: FetchSettings,
-                      extract: ExtractSettings, classifier: Classifier | None,
+                      extract: ExtractSettings, classifier: Classifies | None,
                       deadlines: Mapping[str, float] | None = None, now: Clock = utc_now) -> RunReport:
     """One ingest pass; records the run and each source's counts in the database. A source past its
     deadline (by name, seconds) keeps what it stored and is reported as failed."""

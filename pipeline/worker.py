@@ -19,12 +19,15 @@ import logging
 import multiprocessing
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsmon.classifiers import Classifier, TopicMatch
 from newsmon.errors import ExtractionError
 from newsmon.pipeline.extract import Extracted, decode_html, extract_article
 from newsmon.pipeline.settings import ExtractSettings
+
+if TYPE_CHECKING:
+    from newsmon.classifiers import TopicMatch
+    from newsmon.pipeline.classify import Classifies
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,12 @@ class Worked:
     note: tuple[int, str] | None = None   # (logging level, message)
 
 
-_classifier: Classifier | None = None
+_classifier: Classifies | None = None
 
 
-def _start(classifier: Classifier | None) -> None:
-    """A worker's initializer: the compiled rules arrive once per worker, not once per page."""
+def _start(classifier: Classifies | None) -> None:
+    """A worker's initializer: the rules arrive once per worker, not once per page (the shell's TopicRules
+    are compiled in the worker, at its first article)."""
     global _classifier
     _classifier = classifier
 
@@ -90,7 +94,7 @@ class WorkerPool:
     """`[extract] workers` processes running `work`, each page limited to `timeout_seconds`. Started on first
     use, so a run with nothing new never pays for it."""
 
-    def __init__(self, settings: ExtractSettings, classifier: Classifier | None = None):
+    def __init__(self, settings: ExtractSettings, classifier: Classifies | None = None):
         self.workers = settings.worker_count
         self.timeout = settings.timeout_seconds
         self.max_html_bytes = settings.max_html_bytes

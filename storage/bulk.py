@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 CHUNK = 500   # values per IN list: far below SQLite's and PostgreSQL's limits on bound parameters
@@ -16,15 +15,21 @@ T = TypeVar("T")
 def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on either backend: what makes a write safe to repeat.
 
-    One statement on the table, executed for many rows (the driver's executemany, batched by SQLAlchemy into
-    multi-row VALUES where it can): compiled once and cached, where a VALUES list built from the rows would be
-    compiled anew, with a parameter for every value, for every batch."""
+    The rows go as parameters of one cached statement on the table (executemany, which SQLAlchemy batches into
+    multi-row VALUES itself), not as literal VALUES of a new statement each time: compiling that costs more
+    than the write (a reclassify batch's topics: ~5 ms of compiling for 40 rows). On the table, not the ORM
+    class, so that the rows skip the ORM's bulk-insert bookkeeping."""
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    session.execute(stmt.on_conflict_do_nothing(), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # ~25 ms of imports that SQLite does without
+
+        session.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        session.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
 
 
 def chunks(values: Iterable[T]) -> Iterator[list[T]]:

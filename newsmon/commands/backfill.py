@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from newsmon.classifiers import Classifier
 from newsmon.config import Config
 from newsmon.errors import NewsmonError, RequestBudgetSpent
+from newsmon.pipeline.classify import Classifies
 from newsmon.pipeline.discover import Candidate
 from newsmon.pipeline.fetch import Fetcher
 from newsmon.pipeline.ingest import IN_SUMMARY, ArticleStage, Clock, SourceReport, utc_now
@@ -82,7 +82,7 @@ Progress = Callable[[BackfillReport], None]
 # ---- the command ------------------------------------------------------------------------------------
 
 async def run_backfill(cfg: Config, store: Store, sources: Sequence[SourceSettings], *, since: date | None,
-                       until: date | None = None, urls_file: Path | None = None, classifier: Classifier | None,
+                       until: date | None = None, urls_file: Path | None = None, classifier: Classifies | None,
                        max_requests: int | None = None, ignore_robots: bool = False,
                        progress: Progress | None = None, report: BackfillReport | None = None,
                        now: Clock = utc_now) -> BackfillReport:

@@ -41,7 +41,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsmon.commands import run as run_command
 from newsmon.commands.digest import run_digest
 from newsmon.commands.instant import send_instant
-from newsmon.config import Config, check_notify, compile_rules, load_config
+from newsmon.config import Config, TopicRules, check_notify, load_config
 from newsmon.digests.settings import SubscriptionSettings
 from newsmon.errors import LockedError, NewsmonError, SendError
 from newsmon.pipeline.ingest import Clock, RunReport, utc_now
@@ -174,7 +174,7 @@ class Daemon:
 
     def _ingest_sources(self, cfg: Config, store: Store) -> RunReport | None:
         """The ingest pass under the run deadline, cancellable from the main thread; None if cut short."""
-        classifier = compile_rules(cfg)
+        classifier = TopicRules(cfg)   # compiled only if a new article comes
         deadline = run_command.run_deadline(cfg)
 
         async def bounded() -> RunReport | None:
@@ -340,7 +340,7 @@ class Daemon:
         """SIGHUP: read the config again; if it is invalid, log why and keep the running one."""
         try:
             cfg = load_config(self.config_path)
-            compile_rules(cfg)
+            TopicRules(cfg)
             check_notify(cfg)
             if self.on_config is not None:
                 self.on_config(cfg)   # logging: a log file that cannot be opened keeps the old handlers

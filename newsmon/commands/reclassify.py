@@ -68,11 +68,17 @@ def reclassify(store: Store, classifier: Classifier, *, since: datetime | None =
             batch = articles.texts_after(s, last_id, BATCH, since=since)
             if not batch:
                 break
-            old = articles.topics_of(s, [a.id for a in batch])
-        updates = [(a.id, new) for a in batch
-                   if (new := _changes(a, old.get(a.id, []), classifier, report)) is not None]
+            old = articles.topics_in_range(s, last_id, batch[-1].id)
+        updates: list[tuple[int, tuple[TopicRecord, ...]]] = []
+        moves: list[_Move] = []
+        for a in batch:
+            new = _changes(a, old.get(a.id, []), classifier, moves)
+            if new is not None:
+                updates.append((a.id, new))
         report.articles += len(batch)
         report.changed += len(updates)
+        if moves:
+            _note(store, moves, report)
         if updates and not dry_run:
             with store.write() as s:
                 articles.replace_topics_of(s, updates)
@@ -82,22 +88,40 @@ def reclassify(store: Store, classifier: Classifier, *, since: datetime | None =
     return report
 
 
-def _changes(article: StoredText, stored: list[TopicRecord], classifier: Classifier, report: ReclassifyReport
+@dataclass(frozen=True)
+class _Move:
+    """A topic an article gained or lost, with the terms that decided (the new ones, or the old ones)."""
+
+    gained: bool
+    topic: str
+    article: StoredText
+    terms: dict[str, int]
+
+
+def _changes(article: StoredText, stored: list[TopicRecord], classifier: Classifier, moves: list[_Move]
              ) -> tuple[TopicRecord, ...] | None:
-    """The article's topics under the current rules if they differ from `stored` (gains and losses noted in
-    `report`), else None."""
+    """The article's topics under the current rules if they differ from `stored` (gains and losses added to
+    `moves`), else None."""
     new = topic_records(classifier, article.title, article.text)
+    if not new and not stored:
+        return None
     before = {t.topic: _evidence(t) for t in stored}
     after = {t.topic: _evidence(t) for t in new}
     if before == after:
         return None
-    for name in after.keys() - before.keys():
-        report.gained.setdefault(name, []).append(Change(article.id, article.title, article.published,
-                                                         article.source, after[name][1]))
-    for name in before.keys() - after.keys():
-        report.lost.setdefault(name, []).append(Change(article.id, article.title, article.published,
-                                                       article.source, before[name][1]))
+    moves += [_Move(True, name, article, after[name][1]) for name in after.keys() - before.keys()]
+    moves += [_Move(False, name, article, before[name][1]) for name in before.keys() - after.keys()]
     return new
+
+
+def _note(store: Store, moves: list[_Move], report: ReclassifyReport) -> None:
+    """The gains and losses of a batch in `report`, with each article's date and source (read for these only)."""
+    with store.read() as s:
+        details = articles.article_details(s, list(dict.fromkeys(m.article.id for m in moves)))
+    for m in moves:
+        published, source = details[m.article.id]
+        change = Change(m.article.id, m.article.title, published, source, m.terms)
+        (report.gained if m.gained else report.lost).setdefault(m.topic, []).append(change)
 
 
 def _evidence(t: TopicRecord) -> tuple[float, dict[str, int], list[str], dict[str, int]]:

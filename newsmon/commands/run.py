@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from newsmon.alerts import check_alerts
-from newsmon.classifiers import Classifier
 from newsmon.config import Config
+from newsmon.pipeline.classify import Classifies
 from newsmon.pipeline.ingest import Clock, RunReport, utc_now
 from newsmon.pipeline.run import run_sources
 from newsmon.pipeline.settings import SourceSettings
@@ -41,7 +41,7 @@ def run_deadline(cfg: Config) -> float:
     return max((source_deadline(cfg, s) for s in cfg.sources), default=0.0) + RUN_DEADLINE_SLACK
 
 
-async def ingest(cfg: Config, store: Store, sources: Sequence[SourceSettings], *, classifier: Classifier | None,
+async def ingest(cfg: Config, store: Store, sources: Sequence[SourceSettings], *, classifier: Classifies | None,
                  now: Clock = utc_now) -> RunReport:
     """One pass over `sources` with the settings and deadlines of `cfg`."""
     return await run_sources(store, sources, fetch=cfg.fetch, extract=cfg.extract, classifier=classifier,
