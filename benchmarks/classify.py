@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/classify.py [--mb 20] [--no-prefilter]
 
-1. the shipped topics of config.toml over ~20 MB of article text, goal >= 50 MB/s, on two corpora:
+1. the shipped topics of config.toml over ~20 MB of article text, on two corpora (goals: >= 60 MB/s on the
+   news stream, >= 30 MB/s on the dense corpus):
    - a news stream: the bundled sample articles of newsmon.demo and the negative evaluation texts, with
      one SCO story in 50 articles (2 %), as in a real feed;
    - the dense corpus: the seed articles and every evaluation text, repeated (about 64 % tagged), the worst
@@ -132,12 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     shipped = compile_topics(shipped_tables, prefilter=prefilter)
     compile_s = time.perf_counter() - t0
     print(f"shipped topics ({len(shipped.topics)}), compiled in {compile_s * 1000:.0f} ms"
-          f"{'' if prefilter else ', prefilter off'}; goal >= 50 MB/s")
+          f"{'' if prefilter else ', prefilter off'}; goals: news stream >= 60 MB/s, dense corpus >= 30 MB/s")
 
     stream, stream_size = news_stream(args.mb)
+    first, _ = throughput(shipped, stream, stream_size)
     mbps, share = throughput(shipped, stream, stream_size)
     print(f"  news stream ({len(stream)} articles, {stream_size / 1e6:.1f} MB, 1 SCO story in {SCO_SHARE}): "
-          f"{mbps:6.1f} MB/s   ({share:.0%} tagged)")
+          f"{mbps:6.1f} MB/s   ({share:.0%} tagged; {first:.1f} MB/s on the first pass)")
     docs, size = corpus(args.mb)
     mbps, share = throughput(shipped, docs, size)
     print(f"  dense corpus ({len(docs)} articles, {size / 1e6:.1f} MB, seeds + evaluation texts):    "
