@@ -63,6 +63,11 @@ def test_first_run_stores_every_article_once_with_title_author_date_and_text(con
     for line in ("trend:", "azernews:", "newsaz:"):
         assert line in out
     assert "0 failed" in out
+    with sqlite3.connect(tmp_path / "newsmon.db") as conn:  # classified in the extraction workers
+        tagged = {title for (title,) in conn.execute(
+            "SELECT a.title FROM articles a JOIN article_topics t ON t.article_id = a.id "
+            "WHERE t.topic = 'sco_azerbaijan'")}
+    assert tagged == {r["title"] for r in sites.articles if r["sco"]}
 
 
 def test_export_shows_published_with_the_baku_offset(config: Path, sites: Any) -> None:
