@@ -240,28 +240,10 @@ class _Keys:
         self._build(*state)
 
     def spans(self, folded: str) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = []
-        plain = self._plain
-        regexes = self._regexes
-        n = len(folded)
-        after = 0  # where the next stretch may start
-        for k, a, e in self._automaton.find_matches_as_indexes(folded):
-            if a < after:
-                continue
-            if a:
-                c = folded[a - 1]
-                if c.isalnum() or c == "_":
-                    continue
-            kind = plain[k]
-            if kind and (e == n or not ((c := folded[e]).isalnum() or c == "_")):
-                spans.append((a, e))
-                after = e
-            elif kind != _PLAIN:
-                m = regexes[k](folded, a)
-                if m is not None:
-                    after = m.end()
-                    spans.append((a, after))
-        return spans
+        """(start, end) of each stretch, in order: ``places`` with no title, unfolded. Off the classifier's
+        hot path (that reads ``places``), so the one scan loop lives there."""
+        _, found = self.places(folded, folded, -1)
+        return sorted((a, a + len(surface)) for surface, starts in found.items() for a in starts)
 
     def places(self, folded: str, text: str, cut: int
                ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
