@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.context
+import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -90,6 +92,29 @@ def choose_text(job: Job, ex: Extracted) -> tuple[str, str, tuple[int, str] | No
     return ex.text, "article", None
 
 
+def _forkserver() -> multiprocessing.context.ForkServerContext:
+    """The forkserver the workers are forked from, with this module and trafilatura imported once for all.
+
+    It runs as `python -c ...`, which puts the working directory first on sys.path (and Python 3.11's
+    forkserver does not take the sys.path it is given): started from a folder holding a `newsmon/` (a clone of
+    ours) or a `trafilatura.py`, it and every worker would import those instead of the installed packages.
+    PYTHONSAFEPATH (Python 3.11+) keeps the working directory off its sys.path; set for its start only."""
+    from multiprocessing import forkserver
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["newsmon.pipeline.worker", "trafilatura"])
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
+    return ctx
+
+
 class WorkerPool:
     """`[extract] workers` processes running `work`, each page limited to `timeout_seconds`. Started on first
     use, so a run with nothing new never pays for it."""
@@ -105,8 +130,7 @@ class WorkerPool:
         if self._pool is None:
             import pebble
 
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["newsmon.pipeline.worker", "trafilatura"])
+            ctx = _forkserver()
             # a worker is replaced after MAX_TASKS pages, so memory that lxml/trafilatura keep cannot grow
             # without bound over a long backfill
             self._pool = pebble.ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS, context=ctx,

@@ -70,6 +70,24 @@ def test_first_run_stores_every_article_once_with_title_author_date_and_text(con
     assert tagged == {r["title"] for r in sites.articles if r["sco"]}
 
 
+def test_run_from_a_folder_holding_packages_of_the_same_names_still_extracts(config: Path, sites: Any,
+                                                                            tmp_path: Path) -> None:
+    """A user runs newsmon from its own clone, whose newsmon/ is the shell without the layers, or from a folder
+    with a trafilatura.py: the extraction workers must still import the installed packages. (They come from a
+    forkserver started as `python -c`, which puts the working directory first on sys.path.)"""
+    folder = tmp_path / "cwd"
+    (folder / "newsmon").mkdir(parents=True)
+    (folder / "newsmon" / "__init__.py").write_text('"""A clone\'s newsmon/: the shell without the layers."""\n')
+    (folder / "trafilatura.py").write_text('"""Not trafilatura."""\n')
+    console_script = Path(sys.executable).parent / "newsmon"   # as installed: its own folder first on sys.path
+    proc = subprocess.run([str(console_script), "--config", str(config), "run"], cwd=folder,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = stored(tmp_path / "newsmon.db")
+    assert len(rows) == len(sites.articles)
+    assert sum(r["extraction"] == "article" for r in rows) == sum(not a.get("paywalled") for a in sites.articles)
+
+
 def test_export_shows_published_with_the_baku_offset(config: Path, sites: Any) -> None:
     assert run_cli("--config", str(config), "run")[0] == 0
     code, out, err = run_cli("--config", str(config), "export", "--format", "jsonl")
